@@ -1,0 +1,65 @@
+import { realpath } from 'node:fs/promises';
+import type { ScanCounts } from '../../../shared/api';
+import { openCore } from '../../core/core';
+import { InvalidInputError } from '../../core/errors';
+import type { CliCommand } from '../command';
+import { line, printJson } from '../output';
+import { bar, formatDuration, ProgressLine } from '../progress-line';
+
+export function summarize(c: ScanCounts): string {
+  return (
+    `${c.seen} files: ${c.ok} ok, ${c.unsupported} unsupported, ${c.broken} broken` +
+    ` (${c.added} new, ${c.changed} changed, ${c.moved} moved, ${c.unchanged} unchanged, ${c.missing} missing)`
+  );
+}
+
+export const indexCommand: CliCommand = {
+  name: 'index',
+  summary: 'Add folders to the library and scan them (thumbnails, dates, camera, GPS, embedded captions).',
+  usage: 'index <folder…>',
+  options: {},
+  async run(ctx, positionals) {
+    if (positionals.length === 0) throw new InvalidInputError('Name at least one folder: tandem index ~/Pictures');
+    const core = openCore({ dataDir: ctx.dataDir });
+    try {
+      const rootIds: number[] = [];
+      for (const folder of positionals) {
+        const existing = await core.library.rootFor(folder);
+        if (existing && existing.path !== (await realpath(folder))) {
+          if (!ctx.json) line(ctx, `${folder} is inside library folder ${existing.path}; scanning that folder.`);
+        }
+        rootIds.push((existing ?? (await core.library.addRoot(folder))).id);
+      }
+      const progress = new ProgressLine(ctx.stderr);
+      const counts = await core.library.scan([...new Set(rootIds)], {
+        signal: ctx.signal,
+        onWarning: (path, message) => ctx.stderr.write(`warning: ${path}: ${message}\n`),
+        onProgress: (p) => {
+          if (ctx.json) return;
+          if (p.phase === 'walking') return progress.update('Looking for photos…');
+          const failed = p.counts.broken + p.counts.unsupported;
+          progress.update(
+            `${bar(p.done, p.total)} ${p.done}/${p.total}  ${p.ratePerSec.toFixed(1)} photos/s  ETA ${formatDuration(p.etaSec)}` +
+              `  failed ${failed}${p.current ? `  ${p.current}` : ''}`,
+            p.phase === 'done',
+          );
+        },
+      });
+      progress.done();
+      const stopped = ctx.signal.aborted;
+      if (ctx.json) {
+        printJson(ctx, { stopped, counts, status: core.library.status() });
+      } else {
+        line(ctx, `${stopped ? 'Stopped' : 'Indexed'}: ${summarize(counts)}.`);
+        if (stopped) line(ctx, 'Run the same command again to continue where it stopped.');
+        const failures = core.search.list({ status: ['broken', 'unsupported'], rootId: undefined }, 'name', 0, 50);
+        for (const f of failures.items.filter((p) => rootIds.includes(p.rootId))) {
+          line(ctx, `  ${f.status}: ${f.relPath}: ${f.statusReason ?? ''}`);
+        }
+      }
+      return stopped ? 130 : 0;
+    } finally {
+      core.close();
+    }
+  },
+};

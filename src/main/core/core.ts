@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import { CaptionStore } from './captions/caption-store';
+import { EventBus } from './event-bus';
+import { LibraryService } from './library/library-service';
+import { MediaService } from './library/media-service';
+import { PhotoStore } from './library/photo-store';
+import { dataPaths, type DataPaths } from './paths';
+import { SearchService } from './search/search-service';
+import { openDatabase, type Db } from './store/database';
+
+/** Everything a user can do, wired once per data folder. The app shell, the CLI and tests all use this. */
+export interface Core {
+  paths: DataPaths;
+  db: Db;
+  events: EventBus;
+  library: LibraryService;
+  photos: PhotoStore;
+  captions: CaptionStore;
+  search: SearchService;
+  media: MediaService;
+  close(): void;
+}
+
+export function openCore(opts: { dataDir: string }): Core {
+  const paths = dataPaths(opts.dataDir);
+  mkdirSync(paths.dataDir, { recursive: true });
+  const db = openDatabase(paths.dbFile);
+  const events = new EventBus();
+  return {
+    paths,
+    db,
+    events,
+    library: new LibraryService({ db, events, thumbsDir: paths.thumbsDir, dbFile: paths.dbFile, dataDir: paths.dataDir }),
+    photos: new PhotoStore(db),
+    captions: new CaptionStore(db),
+    search: new SearchService(db),
+    media: new MediaService(db, paths.thumbsDir),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,130 @@
+import { oneOf, packFile, type ModelPack, type PackFile } from './model-pack';
+
+/*
+ * Sizes are what the hub listed at the time of writing, rounded; they only feed the list view
+ * and the disk check before the hub answers. No sha256 is pinned here: on `main` the hub's LFS
+ * oid (x-linked-etag) is the reference, and a wrong pin would block every install.
+ */
+
+const KB = 1_000;
+const MB = 1_000_000;
+
+/** Files every BLIP pack has on the hub; weights differ per repo. */
+function blipFiles(weightsBytes: number): PackFile[] {
+  return [
+    packFile('config.json', 5 * KB),
+    packFile('preprocessor_config.json', 1 * KB),
+    packFile('tokenizer.json', 711 * KB),
+    packFile('tokenizer_config.json', 1 * KB),
+    packFile('special_tokens_map.json', 1 * KB, { required: false }),
+    packFile('vocab.txt', 232 * KB),
+    // safetensors first: it loads without unpickling and maps straight into tensors.
+    // blip-image-captioning-base has only pytorch_model.bin on main, hence the fallback.
+    oneOf([
+      { path: 'model.safetensors', approxBytes: weightsBytes },
+      { path: 'pytorch_model.bin', approxBytes: weightsBytes },
+    ]),
+  ];
+}
+
+/** transformers.js file-name suffixes per ONNX dtype (its DEFAULT_DTYPE_SUFFIX_MAPPING). */
+export const ONNX_DTYPE_SUFFIX = {
+  fp32: '',
+  fp16: '_fp16',
+  int8: '_int8',
+  uint8: '_uint8',
+  q8: '_quantized',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+} as const;
+
+export type OnnxDType = keyof typeof ONNX_DTYPE_SUFFIX;
+
+export const LLAVA_COMPONENTS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'] as const;
+export type LlavaComponent = (typeof LLAVA_COMPONENTS)[number];
+export type LlavaDTypes = Record<LlavaComponent, OnnxDType>;
+
+/**
+ * CPU defaults: float32 activations everywhere, so onnxruntime's CPU provider never needs fp16
+ * kernels (mixing an fp16 embed_tokens with a float32 decoder also breaks the graph inputs).
+ * The 4-bit decoder is where the size goes down; the vision tower stays fp32 for caption quality.
+ */
+export const LLAVA_CPU_DTYPES: LlavaDTypes = { vision_encoder: 'fp32', embed_tokens: 'int8', decoder_model_merged: 'q4' };
+
+/** Approximate sizes in the llava-interleave-qwen-0.5b-hf onnx/ folder (vision ones estimated). */
+const LLAVA_ONNX_BYTES: Record<LlavaComponent, Partial<Record<OnnxDType, number>>> = {
+  vision_encoder: { fp32: 1_600 * MB, fp16: 800 * MB, int8: 410 * MB, uint8: 410 * MB, q8: 410 * MB, q4: 300 * MB, q4f16: 250 * MB, bnb4: 300 * MB },
+  embed_tokens: { fp32: 623 * MB, fp16: 311 * MB, int8: 156 * MB, uint8: 156 * MB, q8: 156 * MB, q4: 623 * MB, q4f16: 311 * MB, bnb4: 623 * MB },
+  decoder_model_merged: { fp32: 1_870 * MB, fp16: 937 * MB, int8: 482 * MB, uint8: 482 * MB, q8: 482 * MB, q4: 308 * MB, q4f16: 270 * MB, bnb4: 279 * MB },
+};
+
+export function llavaOnnxPath(component: LlavaComponent, dtype: OnnxDType): string {
+  return `onnx/${component}${ONNX_DTYPE_SUFFIX[dtype]}.onnx`;
+}
+
+/** The onnx/ files for one dtype choice; external-data files are fetched if the repo has them. */
+export function llavaOnnxFiles(dtypes: LlavaDTypes): PackFile[] {
+  return LLAVA_COMPONENTS.flatMap((component) => {
+    const path = llavaOnnxPath(component, dtypes[component]);
+    return [
+      packFile(path, LLAVA_ONNX_BYTES[component][dtypes[component]] ?? 0),
+      packFile(`${path}_data`, 0, { required: false }),
+    ];
+  });
+}
+
+export function llavaInterleaveFiles(dtypes: LlavaDTypes = LLAVA_CPU_DTYPES): PackFile[] {
+  return [
+    packFile('config.json', 2 * KB),
+    packFile('generation_config.json', 1 * KB),
+    packFile('preprocessor_config.json', 1 * KB),
+    packFile('processor_config.json', 1 * KB, { required: false }),
+    packFile('tokenizer.json', 7_030 * KB),
+    packFile('tokenizer_config.json', 2 * KB),
+    packFile('special_tokens_map.json', 1 * KB, { required: false }),
+    packFile('added_tokens.json', 1 * KB, { required: false }),
+    packFile('chat_template.json', 1 * KB, { required: false }),
+    packFile('chat_template.jinja', 1 * KB, { required: false }),
+    ...llavaOnnxFiles(dtypes),
+  ];
+}
+
+export const KNOWN_PACKS: readonly ModelPack[] = [
+  {
+    name: 'blip-base',
+    kind: 'blip-caption',
+    repo: 'Salesforce/blip-image-captioning-base',
+    revision: 'main',
+    description: 'BLIP captioning, base (default captioner)',
+    files: blipFiles(990 * MB),
+  },
+  {
+    name: 'blip-large',
+    kind: 'blip-caption',
+    repo: 'Salesforce/blip-image-captioning-large',
+    revision: 'main',
+    description: 'BLIP captioning, large (better captions, ~2x slower)',
+    files: blipFiles(1_880 * MB),
+  },
+  {
+    name: 'blip-vqa-base',
+    kind: 'blip-vqa',
+    repo: 'Salesforce/blip-vqa-base',
+    revision: 'main',
+    description: 'BLIP visual question answering, base (short factual answers)',
+    files: blipFiles(1_540 * MB),
+  },
+  {
+    name: 'llava-interleave-qwen-0.5b',
+    kind: 'llava',
+    repo: 'llava-hf/llava-interleave-qwen-0.5b-hf',
+    revision: 'main',
+    description: 'LLaVA Interleave on Qwen 0.5B, ONNX (chat about a photo on CPU)',
+    files: llavaInterleaveFiles(),
+  },
+];
+
+export function findPack(packs: readonly ModelPack[], name: string): ModelPack | undefined {
+  return packs.find((p) => p.name === name);
+}

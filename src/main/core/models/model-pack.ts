@@ -1,0 +1,69 @@
+/**
+ * What a model pack is: a named set of files from one Hugging Face repo at one revision,
+ * used by one runtime (`kind`). Known packs live in known-packs.ts; imported folders get a
+ * pack-like record in the models table.
+ */
+
+export type ModelKind = 'blip-caption' | 'blip-vqa' | 'llava';
+
+export const MODEL_KINDS: readonly ModelKind[] = ['blip-caption', 'blip-vqa', 'llava'];
+
+export function isModelKind(value: string): value is ModelKind {
+  return (MODEL_KINDS as readonly string[]).includes(value);
+}
+
+/** One concrete file on the hub. */
+export interface PackFileCandidate {
+  /** '/'-separated path inside the repo, and inside the installed pack folder. */
+  path: string;
+  /** Rough size for the list view and disk planning before the hub is asked; never trusted. */
+  approxBytes: number;
+  /** When known, wins over the hub's LFS oid: it pins the content, not just the name. */
+  expectedSha256?: string;
+}
+
+/**
+ * A slot in the pack. Most slots have one candidate; weights may have alternatives
+ * (`model.safetensors` or `pytorch_model.bin`) and the downloader takes the first the hub has.
+ */
+export interface PackFile {
+  candidates: readonly PackFileCandidate[];
+  /** Optional files are fetched when the hub has them and skipped silently when it does not. */
+  required: boolean;
+}
+
+export interface ModelPack {
+  name: string;
+  kind: ModelKind;
+  repo: string;
+  /** Branch, tag or commit. A commit hash makes installs reproducible. */
+  revision: string;
+  description: string;
+  files: readonly PackFile[];
+}
+
+/** A file as installed: recorded in the models table (`files_json`). */
+export interface InstalledFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export function packFile(path: string, approxBytes: number, options: { required?: boolean; sha256?: string } = {}): PackFile {
+  const candidate: PackFileCandidate = { path, approxBytes };
+  if (options.sha256) candidate.expectedSha256 = options.sha256;
+  return { candidates: [candidate], required: options.required ?? true };
+}
+
+/** A slot filled by the first candidate the hub has, in order of preference. */
+export function oneOf(candidates: readonly PackFileCandidate[], options: { required?: boolean } = {}): PackFile {
+  return { candidates, required: options.required ?? true };
+}
+
+/** Download size if every required slot takes its first candidate (optional files not counted). */
+export function approxPackBytes(pack: ModelPack): number {
+  return pack.files.filter((f) => f.required).reduce((sum, f) => sum + (f.candidates[0]?.approxBytes ?? 0), 0);
+}
+
+/** Names users type on the command line and that become folder names. */
+export const PACK_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;

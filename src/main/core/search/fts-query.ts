@@ -1,0 +1,105 @@
+/**
+ * Turns what a person types into a safe FTS5 MATCH expression.
+ * FTS5's own syntax throws on stray quotes, bare operators and punctuation, so user text is never
+ * passed through: it is parsed into words, "quoted phrases", -excluded words and OR, and rebuilt.
+ * Every word is a prefix query, so results appear while typing.
+ */
+export interface ParsedQuery {
+  /** The MATCH expression, or null when nothing searchable was typed. */
+  match: string | null;
+  /** Words that were searched for, for highlighting and empty states. */
+  terms: string[];
+  /** A note when part of the input was ignored or reinterpreted. */
+  notice: string | null;
+}
+
+type Clause = { kind: 'term'; words: string[]; phrase: boolean; negated: boolean } | { kind: 'or' };
+
+// Same idea of a "word" as FTS5's unicode61 tokenizer: letters, digits and marks; everything else separates.
+const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+
+function words(text: string): string[] {
+  return (text.match(WORD) ?? []).map((w) => w.toLowerCase());
+}
+
+function quote(word: string): string {
+  return `"${word.replace(/"/g, '""')}"`;
+}
+
+export function parseSearchQuery(input: string): ParsedQuery {
+  const clauses: Clause[] = [];
+  let notice: string | null = null;
+  let sawOperator = false;
+  let i = 0;
+  const s = input.normalize('NFC');
+  while (i < s.length) {
+    const ch = s[i]!;
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    let negated = false;
+    let j = i;
+    if (ch === '-' && j + 1 < s.length && !/\s/.test(s[j + 1]!)) {
+      negated = true;
+      j++;
+    }
+    if (s[j] === '"') {
+      const end = s.indexOf('"', j + 1);
+      if (end === -1) {
+        notice = 'The closing quote is missing, so the words were searched for separately.';
+        const ws = words(s.slice(j + 1));
+        for (const w of ws) clauses.push({ kind: 'term', words: [w], phrase: false, negated });
+        break;
+      }
+      const ws = words(s.slice(j + 1, end));
+      if (ws.length > 0) clauses.push({ kind: 'term', words: ws, phrase: true, negated });
+      i = end + 1;
+      continue;
+    }
+    let end = j;
+    while (end < s.length && !/\s/.test(s[end]!) && s[end] !== '"') end++;
+    const token = s.slice(j, end);
+    i = end;
+    if (token === 'OR' && !negated) {
+      sawOperator = true;
+      clauses.push({ kind: 'or' });
+      continue;
+    }
+    if ((token === 'AND' || token === 'NOT') && !negated) {
+      sawOperator = true;
+      continue;
+    } // implicit AND; use -word to exclude
+    for (const w of words(token)) clauses.push({ kind: 'term', words: [w], phrase: false, negated });
+  }
+
+  // Build: positive terms joined by AND, OR binding its neighbours; negated terms appended with NOT.
+  const groups: string[][] = [];
+  let pendingOr = false;
+  const negatives: string[] = [];
+  const terms: string[] = [];
+  for (const c of clauses) {
+    if (c.kind === 'or') {
+      pendingOr = groups.length > 0;
+      continue;
+    }
+    const expr = c.phrase ? quote(c.words.join(' ')) : `${quote(c.words[0]!)}*`;
+    if (c.negated) {
+      negatives.push(expr);
+      continue;
+    }
+    terms.push(...c.words);
+    if (pendingOr && groups.length > 0) groups[groups.length - 1]!.push(expr);
+    else groups.push([expr]);
+    pendingOr = false;
+  }
+  if (groups.length === 0) {
+    if (negatives.length > 0) notice = 'Add at least one word to look for; excluding words alone finds nothing.';
+    else if (sawOperator) notice = `“${input.trim()}” holds only search operators (AND, OR, NOT); type the words to look for.`;
+    else if (input.trim() !== '') notice = `Nothing searchable in “${input.trim()}”: type words, letters or numbers.`;
+    return { match: null, terms: [], notice };
+  }
+  const positive = groups.map((g) => (g.length > 1 ? `(${g.join(' OR ')})` : g[0]!)).join(' AND ');
+  const match = negatives.length > 0 ? `(${positive}) NOT (${negatives.join(' OR ')})` : positive;
+  return { match, terms, notice };
+}
