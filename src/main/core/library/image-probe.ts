@@ -117,6 +117,19 @@ async function probeHeic(buffer: Buffer, note: string | null): Promise<ProbeResu
   }
 }
 
+/**
+ * Whether the file stops before its format's end marker. Checked from the bytes because libvips'
+ * error text is not reliable when several decodes fail at once.
+ */
+export function looksTruncated(format: ImageFormat, buffer: Buffer): boolean {
+  let end = buffer.length;
+  while (end > 0 && buffer[end - 1] === 0) end--; // some cameras pad after the end marker
+  if (format === 'jpeg') return !(end >= 2 && buffer[end - 2] === 0xff && buffer[end - 1] === 0xd9);
+  if (format === 'png') return buffer.lastIndexOf('IEND', end, 'latin1') === -1;
+  if (format === 'gif') return buffer[end - 1] !== 0x3b;
+  return false;
+}
+
 /** Makes libvips' multi-line messages readable in one line. */
 export function cleanVipsMessage(err: unknown): string {
   const raw = err instanceof Error ? err.message : String(err);

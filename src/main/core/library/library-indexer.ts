@@ -6,7 +6,7 @@ import { CaptionStore } from '../captions/caption-store';
 import { refreshSearchRow } from '../search/search-index';
 import { nowIso, type Db } from '../store/database';
 import { walkPhotos, type WalkedFile } from './file-walker';
-import { probeImage, type ProbeResult } from './image-probe';
+import { looksTruncated, probeImage, type ProbeResult } from './image-probe';
 import { readPhotoMetadata, type PhotoMetadata } from './photo-metadata';
 import { PhotoStore, type PhotoRow, type RootRow } from './photo-store';
 import { thumbsExist, writeThumbnails, ThumbnailError } from './thumbnails';
@@ -142,7 +142,11 @@ export class LibraryIndexer {
       try {
         await writeThumbnails(this.deps.thumbsDir, hash, probe.source);
       } catch (err) {
-        thumbError = err instanceof ThumbnailError ? err.message : String(err);
+        thumbError = looksTruncated(probe.format, buffer)
+          ? 'the file is truncated: its image data ends early'
+          : err instanceof ThumbnailError
+            ? err.message
+            : String(err);
       }
     }
     return { file, hash, probe, meta, thumbError };

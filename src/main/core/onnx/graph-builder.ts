@@ -102,8 +102,7 @@ export class GraphBuilder {
     const cached = this.constants.get(key);
     if (cached) return cached;
     const name = this.fresh(hint);
-    this.used.delete(name);
-    this.initializer(name, tensor);
+    this.initializers.push({ name, tensor });
     this.constants.set(key, name);
     return name;
   }

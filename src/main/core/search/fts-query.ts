@@ -100,6 +100,7 @@ export function parseSearchQuery(input: string): ParsedQuery {
     return { match: null, terms: [], notice };
   }
   const positive = groups.map((g) => (g.length > 1 ? `(${g.join(' OR ')})` : g[0]!)).join(' AND ');
-  const match = negatives.length > 0 ? `(${positive}) NOT (${negatives.join(' OR ')})` : positive;
+  const wrapped = groups.length === 1 && groups[0]!.length > 1 ? positive : `(${positive})`;
+  const match = negatives.length > 0 ? `${wrapped} NOT (${negatives.join(' OR ')})` : positive;
   return { match, terms, notice };
 }

@@ -1,0 +1,131 @@
+import type { GraphBuilder } from './graph-builder';
+
+/**
+ * Transformer building blocks expressed with standard ONNX ops. They mirror PyTorch's formulas step by step
+ * (same operation order, same constants) so the graphs agree with Hugging Face to float rounding.
+ */
+
+export interface LinearParams {
+  /** initializer holding the weight as [in, out] (PyTorch stores [out, in]; see `transposeMatrix`). */
+  weight: string;
+  bias?: string;
+}
+
+export interface LayerNormParams {
+  scale: string;
+  bias: string;
+  epsilon: number;
+}
+
+/** Row-major [rows, cols] → [cols, rows]. */
+export function transposeMatrix(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  // Blocked to stay cache-friendly on 768×3072 matrices.
+  const B = 64;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(rows, r0 + B);
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) {
+        const src = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = data[src + c] as number;
+      }
+    }
+  }
+  return out;
+}
+
+/** x @ W + b, like torch.nn.Linear. */
+export function linear(g: GraphBuilder, x: string, p: LinearParams, name?: string): string {
+  const y = g.matmul(x, p.weight, name ? `${name}_mm` : undefined);
+  return p.bias ? g.add(y, p.bias, name) : y;
+}
+
+export function layerNorm(g: GraphBuilder, x: string, p: LayerNormParams, name?: string): string {
+  return g.layerNormalization(x, p.scale, p.bias, p.epsilon, name);
+}
+
+/** Activation names as transformers' ACT2FN spells them. */
+export const SUPPORTED_ACTIVATIONS = [
+  'gelu',
+  'gelu_python',
+  'gelu_new',
+  'gelu_pytorch_tanh',
+  'gelu_fast',
+  'quick_gelu',
+  'relu',
+  'silu',
+  'swish',
+  'tanh',
+  'sigmoid',
+] as const;
+export type ActivationName = (typeof SUPPORTED_ACTIVATIONS)[number];
+
+export function isSupportedActivation(name: string): name is ActivationName {
+  return (SUPPORTED_ACTIVATIONS as readonly string[]).includes(name);
+}
+
+/** Exact GELU: 0.5 · x · (1 + erf(x / √2)). */
+export function geluErf(g: GraphBuilder, x: string): string {
+  const e = g.erf(g.div(x, g.scalarFloat(Math.SQRT2)));
+  return g.mul(g.mul(x, g.add(e, g.scalarFloat(1))), g.scalarFloat(0.5));
+}
+
+/** tanh approximation: 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))). */
+function geluTanh(g: GraphBuilder, x: string): string {
+  const x3 = g.mul(g.mul(x, x), x);
+  const inner = g.mul(g.add(x, g.mul(x3, g.scalarFloat(0.044715))), g.scalarFloat(Math.sqrt(2 / Math.PI)));
+  return g.mul(g.mul(x, g.scalarFloat(0.5)), g.add(g.tanh(inner), g.scalarFloat(1)));
+}
+
+export function activation(g: GraphBuilder, x: string, name: ActivationName): string {
+  switch (name) {
+    case 'gelu':
+    case 'gelu_python':
+      return geluErf(g, x);
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh':
+    case 'gelu_fast':
+      return geluTanh(g, x);
+    case 'quick_gelu':
+      return g.mul(x, g.sigmoid(g.mul(x, g.scalarFloat(1.702))));
+    case 'relu':
+      return g.relu(x);
+    case 'silu':
+    case 'swish':
+      return g.mul(x, g.sigmoid(x));
+    case 'tanh':
+      return g.tanh(x);
+    case 'sigmoid':
+      return g.sigmoid(x);
+  }
+}
+
+/** [b, s, heads·hd] → [b, heads, s, hd] */
+export function splitHeads(g: GraphBuilder, x: string, heads: number, headDim: number): string {
+  return g.transpose(g.reshape(x, [0, 0, heads, headDim]), [0, 2, 1, 3]);
+}
+
+/** [b, heads, s, hd] → [b, s, heads·hd] */
+export function mergeHeads(g: GraphBuilder, x: string, hidden: number): string {
+  return g.reshape(g.transpose(x, [0, 2, 1, 3]), [0, 0, hidden]);
+}
+
+export interface AttentionOptions {
+  /**
+   * How scores are scaled. BLIP's vision attention multiplies by hd^-0.5 while its BERT-style text attention
+   * divides by √hd; the two round differently, so both are kept.
+   */
+  scale: { op: 'mul' | 'div'; value: number };
+  /** additive mask broadcastable to [b, heads, q, k] */
+  mask?: string;
+}
+
+/** softmax(q·kᵀ scaled + mask) · v with q, k, v as [b, heads, s, hd]; returns [b, heads, q, hd]. */
+export function scaledDotProductAttention(g: GraphBuilder, q: string, k: string, v: string, o: AttentionOptions): string {
+  let scores = g.matmul(q, g.transpose(k, [0, 1, 3, 2]));
+  const s = g.scalarFloat(o.scale.value);
+  scores = o.scale.op === 'mul' ? g.mul(scores, s) : g.div(scores, s);
+  if (o.mask) scores = g.add(scores, o.mask);
+  return g.matmul(g.softmax(scores, -1), v);
+}
