@@ -5,6 +5,8 @@ import { LibraryService } from './library/library-service';
 import { MediaService } from './library/media-service';
 import { PhotoStore } from './library/photo-store';
 import { dataPaths, type DataPaths } from './paths';
+import { hubSettingsFromEnv } from './models/hub-downloader';
+import { ModelStore } from './models/model-store';
 import { SearchService } from './search/search-service';
 import { openDatabase, type Db } from './store/database';
 
@@ -18,6 +20,7 @@ export interface Core {
   captions: CaptionStore;
   search: SearchService;
   media: MediaService;
+  models: ModelStore;
   close(): void;
 }
 
@@ -35,6 +38,7 @@ export function openCore(opts: { dataDir: string }): Core {
     captions: new CaptionStore(db),
     search: new SearchService(db),
     media: new MediaService(db, paths.thumbsDir),
+    models: new ModelStore({ db, modelsDir: paths.modelsDir, modelCacheDir: paths.modelCacheDir, hub: hubSettingsFromEnv(process.env) }),
     close: () => db.close(),
   };
 }

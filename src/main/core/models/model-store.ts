@@ -127,7 +127,8 @@ export class ModelStore {
       );
     }
     const existing = this.repository.get(name);
-    if (existing && !options.force && existing.source === 'hub' && !options.revision && !(await this.findProblem(existing, this.locate(existing)))) {
+    const sameRevision = !options.revision || options.revision === existing?.revision;
+    if (existing && !options.force && sameRevision && !(await this.findProblem(existing, this.locate(existing)))) {
       return { model: { ...existing, dir: this.locate(existing) }, changed: false };
     }
     const release = await acquireLock(this.lockPath(name), `Installing '${name}'`);

@@ -4,7 +4,7 @@ import { TandemError } from '../errors';
 import { HubError } from './hub-errors';
 import type { HubDownloader } from './hub-downloader';
 import type { InstalledFile, ModelPack } from './model-pack';
-import { pathExists, sha256File } from './pack-files';
+import { pathExists, removeFilesExcept, sha256File } from './pack-files';
 import { etaSeconds, RateMeter, type DownloadProgress } from './transfer-progress';
 
 export interface PackDownloadOptions {
@@ -84,72 +84,86 @@ export async function downloadPack(pack: ModelPack, options: PackDownloadOptions
 
   const meter = new RateMeter();
   let transferred = 0;
-  let doneBytes = 0; // bytes of files finished in this call
+  let doneBytes = 0; // bytes of the files finished so far
   let lastEmit = 0;
+  // Throttled events still end with a trailing one, so a stalled transfer shows its last byte count.
+  let trailing: NodeJS.Timeout | undefined;
   const files: InstalledFile[] = [];
 
-  for (const [index, file] of plan.entries()) {
-    const dest = join(stagingDir, file.path);
-    const report = (fileBytes: number, fileTotal: number | null, force: boolean): void => {
-      const t = now();
-      if (!force && t - lastEmit < emitEvery) return;
-      lastEmit = t;
-      meter.add(transferred, t);
-      const rate = meter.bytesPerSecond();
-      const packBytes = doneBytes + fileBytes + plan.slice(index + 1).reduce((s, f) => s + (already.get(f.path) ?? 0), 0);
-      emit({
-        pack: pack.name,
-        phase: 'downloading',
-        file: file.path,
-        fileIndex: index,
-        fileCount: plan.length,
-        fileBytes,
-        fileTotal: fileTotal ?? file.size,
-        packBytes,
-        packTotal: knownTotal,
-        bytesPerSecond: rate,
-        etaSeconds: etaSeconds(knownTotal === null ? null : knownTotal - packBytes, rate),
-      });
-    };
+  try {
+    for (const [index, file] of plan.entries()) {
+      const dest = join(stagingDir, file.path);
+      const laterAlready = plan.slice(index + 1).reduce((s, f) => s + (already.get(f.path) ?? 0), 0);
+      const send = (fileBytes: number, fileTotal: number | null): void => {
+        const t = now();
+        lastEmit = t;
+        meter.add(transferred, t);
+        const rate = meter.bytesPerSecond();
+        const packBytes = doneBytes + fileBytes + laterAlready;
+        emit({
+          pack: pack.name,
+          phase: 'downloading',
+          file: file.path,
+          fileIndex: index,
+          fileCount: plan.length,
+          fileBytes,
+          fileTotal: fileTotal ?? file.size,
+          packBytes,
+          packTotal: knownTotal,
+          bytesPerSecond: rate,
+          etaSeconds: etaSeconds(knownTotal === null ? null : knownTotal - packBytes, rate),
+        });
+      };
+      const report = (fileBytes: number, fileTotal: number | null, force: boolean): void => {
+        clearTimeout(trailing);
+        trailing = undefined;
+        const wait = emitEvery - (now() - lastEmit);
+        if (force || wait <= 0) send(fileBytes, fileTotal);
+        else trailing = setTimeout(() => send(fileBytes, fileTotal), wait);
+      };
 
-    const previous = manifest[file.path];
-    let installed: InstalledFile | null = null;
-    if (previous && already.get(file.path) === previous.size && (!file.sha256 || previous.sha256 === file.sha256)) {
-      installed = previous;
-    } else if (!previous && file.size !== null && (await sizeOf(dest)) === file.size && file.sha256) {
-      // Finished file without manifest entry (crash between rename and manifest write).
-      if ((await sha256File(dest)) === file.sha256) installed = { path: file.path, size: file.size, sha256: file.sha256 };
-    }
-    if (installed) {
+      const previous = manifest[file.path];
+      let installed: InstalledFile | null = null;
+      const sameContent = previous && (file.size === null || previous.size === file.size) && (!file.sha256 || previous.sha256 === file.sha256);
+      if (previous && sameContent && already.get(file.path) === previous.size) {
+        installed = previous;
+      } else if (!previous && file.size !== null && (await sizeOf(dest)) === file.size && file.sha256) {
+        // Finished file without manifest entry (crash between rename and manifest write).
+        if ((await sha256File(dest)) === file.sha256) installed = { path: file.path, size: file.size, sha256: file.sha256 };
+      }
+      if (!installed) {
+        let lastBytes: number | null = null;
+        report(already.get(file.path) ?? 0, file.size, true);
+        const result = await hub.download({
+          repo: pack.repo,
+          revision,
+          path: file.path,
+          dest,
+          expectedSha256: file.sha256,
+          expectedSize: file.size,
+          ...(signal ? { signal } : {}),
+          onBytes: (bytes, total) => {
+            // The first callback of each attempt reports where it starts (resumed bytes are not transfer).
+            if (lastBytes !== null && bytes > lastBytes) transferred += bytes - lastBytes;
+            lastBytes = bytes;
+            report(bytes, total, false);
+          },
+        });
+        installed = { path: file.path, size: result.size, sha256: result.sha256 };
+        manifest[file.path] = installed;
+        await writeFile(manifestPath, JSON.stringify(manifest));
+      }
       report(installed.size, installed.size, true);
-    } else {
-      let lastBytes: number | null = null;
-      report(0, file.size, true);
-      const result = await hub.download({
-        repo: pack.repo,
-        revision,
-        path: file.path,
-        dest,
-        expectedSha256: file.sha256,
-        expectedSize: file.size,
-        ...(signal ? { signal } : {}),
-        onBytes: (bytes, total) => {
-          // The first callback of each attempt reports where it starts (resumed bytes are not transfer).
-          if (lastBytes !== null && bytes > lastBytes) transferred += bytes - lastBytes;
-          lastBytes = bytes;
-          report(bytes, total, false);
-        },
-      });
-      installed = { path: file.path, size: result.size, sha256: result.sha256 };
-      manifest[file.path] = installed;
-      await writeFile(manifestPath, JSON.stringify(manifest));
+      doneBytes += installed.size;
+      files.push(installed);
     }
-    doneBytes += installed.size;
-    files.push(installed);
-    report(installed.size, installed.size, true);
+  } finally {
+    clearTimeout(trailing);
   }
 
   await rm(manifestPath, { force: true });
+  // Leftovers of an earlier plan (another weights candidate, another revision) must not ship with the pack.
+  await removeFilesExcept(stagingDir, new Set(files.map((f) => f.path)));
   const bytes = files.reduce((s, f) => s + f.size, 0);
   emit({ pack: pack.name, phase: 'done', file: '', fileIndex: plan.length, fileCount: plan.length, fileBytes: 0, fileTotal: null, packBytes: bytes, packTotal: bytes, bytesPerSecond: meter.bytesPerSecond(), etaSeconds: 0 });
   return { files, revision, bytes };

@@ -38,6 +38,20 @@ export async function directorySize(dir: string): Promise<number> {
   return total;
 }
 
+/** Deletes every file under `dir` whose '/'-separated relative path is not in `keep`. */
+export async function removeFilesExcept(dir: string, keep: ReadonlySet<string>, prefix = ''): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      await removeFilesExcept(full, keep, rel);
+      if ((await readdir(full)).length === 0) await rm(full, { recursive: true });
+    } else if (!keep.has(rel)) {
+      await rm(full, { force: true });
+    }
+  }
+}
+
 export function isInside(root: string, candidate: string): boolean {
   const rel = relative(root, candidate);
   return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep);

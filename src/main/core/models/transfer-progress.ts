@@ -19,7 +19,11 @@ export interface DownloadProgress {
 /** Transfer rate over a sliding window: steadier than instantaneous, quicker than an all-time average. */
 export class RateMeter {
   private readonly samples: Array<{ t: number; bytes: number }> = [];
-  constructor(private readonly windowMs = 5_000) {}
+  /** Below `minSpanMs` of samples the rate is reported as 0 (unknown): a first burst makes wild ETAs. */
+  constructor(
+    private readonly windowMs = 5_000,
+    private readonly minSpanMs = 500,
+  ) {}
 
   /** `bytes` is a running total of bytes transferred in this run. */
   add(bytes: number, t: number): void {
@@ -30,7 +34,7 @@ export class RateMeter {
   bytesPerSecond(): number {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
-    if (!first || !last || last.t <= first.t) return 0;
+    if (!first || !last || last.t - first.t < Math.max(this.minSpanMs, 1)) return 0;
     return ((last.bytes - first.bytes) * 1000) / (last.t - first.t);
   }
 }

@@ -100,6 +100,7 @@ export const migrations: readonly string[] = [
     priority INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
     attempts INTEGER NOT NULL DEFAULT 0,
+    crashes INTEGER NOT NULL DEFAULT 0,  -- times the inference process died while this job was in it
     error TEXT,
     created_at TEXT NOT NULL,
     started_at TEXT,

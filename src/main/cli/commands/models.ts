@@ -1,0 +1,158 @@
+import { mkdirSync } from 'node:fs';
+import { TandemError, InvalidInputError } from '../../core/errors';
+import { hubSettingsFromEnv, type HubDownloaderOptions } from '../../core/models/hub-downloader';
+import { ModelStore, type ModelListEntry } from '../../core/models/model-store';
+import type { DownloadProgress } from '../../core/models/transfer-progress';
+import { dataPaths } from '../../core/paths';
+import { openDatabase } from '../../core/store/database';
+import type { CliCommand, CliContext, OptionValues } from '../command';
+import { line, printJson } from '../output';
+import { bar, formatDuration, ProgressLine } from '../progress-line';
+
+export interface ModelsCommandDeps {
+  /** Where HF_ENDPOINT / HF_TOKEN come from (process.env in the real CLI). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Timeouts, retries, a fetch: tests shorten these. */
+  hub?: Omit<HubDownloaderOptions, 'endpoint' | 'token'>;
+  freeBytes?: (dir: string) => Promise<number>;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(bytes >= 1e8 ? 0 : 1)} MB`;
+  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(0)} kB`;
+  return `${bytes} B`;
+}
+
+/** The one-line rendering of a download progress event (exported for tests). */
+export function progressText(p: DownloadProgress, endpoint: string): string {
+  if (p.phase === 'resolving') return `${p.pack}: asking ${endpoint} for the file list…`;
+  if (p.phase === 'done') return `${p.pack}: ${formatBytes(p.packBytes)} downloaded and verified`;
+  const total = p.packTotal ?? 0;
+  const percent = total > 0 ? `${Math.floor((p.packBytes / total) * 100)}%`.padStart(4) : '   ?';
+  const amount = total > 0 ? `${formatBytes(p.packBytes)} / ${formatBytes(total)}` : formatBytes(p.packBytes);
+  const rate = `${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+  return `${p.pack} ${bar(p.packBytes, total)} ${percent}  ${amount}  ${rate}  ETA ${formatDuration(p.etaSeconds)}  [${p.fileIndex + 1}/${p.fileCount}] ${p.file}`;
+}
+
+function statusText(e: ModelListEntry): string {
+  if (e.status === 'installed') return 'installed';
+  if (e.status === 'broken') return 'broken';
+  return e.stagedBytes > 0 ? 'partial' : 'not installed';
+}
+
+function printList(ctx: CliContext, entries: ModelListEntry[]): void {
+  const rows = entries.map((e) => {
+    const size = e.status === 'not-installed' ? (e.downloadBytes === null ? '' : `~${formatBytes(e.downloadBytes)}`) : formatBytes(e.bytesOnDisk);
+    const from = e.repo ? `${e.repo}${e.revision ? ` @ ${e.revision.slice(0, 12)}` : ''}` : 'imported folder';
+    return [e.name, e.kind, statusText(e), size, e.source === 'import' ? `import (${from})` : from];
+  });
+  const header = ['NAME', 'KIND', 'STATUS', 'SIZE', 'SOURCE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows]) line(ctx, row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+  for (const e of entries) {
+    if (e.status === 'broken') line(ctx, `  ${e.name}: ${e.problem}. Repair with: tandem models ${e.known ? `install ${e.name} --force` : `import <dir> --name ${e.name}`}`);
+    else if (e.stagedBytes > 0) line(ctx, `  ${e.name}: ${formatBytes(e.stagedBytes)} from an interrupted download; resume with: tandem models install ${e.name}`);
+  }
+}
+
+function need(positionals: string[], index: number, what: string, usage: string): string {
+  const value = positionals[index];
+  if (!value) throw new InvalidInputError(`Missing ${what}. Usage: tandem ${usage}`);
+  return value;
+}
+
+const USAGE = 'models list | install <name> [--endpoint URL] | import <dir> [--name N] | remove <name>';
+
+export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
+  return {
+    name: 'models',
+    summary: 'List, install (from the Hugging Face hub), import (a folder you copied) and remove model packs.',
+    usage: USAGE,
+    options: {
+      endpoint: { type: 'string', description: 'hub to download from (default: $HF_ENDPOINT, else https://huggingface.co)' },
+      revision: { type: 'string', description: 'install this branch, tag or commit instead of the pinned revision' },
+      force: { type: 'boolean', description: 'install: download again even if the pack is installed' },
+      name: { type: 'string', description: 'import: name of the pack (default: the folder name)' },
+    },
+    async run(ctx: CliContext, positionals: string[], values: OptionValues): Promise<number> {
+      const [action = 'list'] = positionals;
+      const env = deps.env ?? process.env;
+      const settings = hubSettingsFromEnv(env, typeof values['endpoint'] === 'string' ? { endpoint: values['endpoint'] } : {});
+      const paths = dataPaths(ctx.dataDir);
+      mkdirSync(paths.dataDir, { recursive: true });
+      const db = openDatabase(paths.dbFile);
+      const store = new ModelStore({
+        db,
+        modelsDir: paths.modelsDir,
+        modelCacheDir: paths.modelCacheDir,
+        hub: { ...deps.hub, ...settings },
+        ...(deps.freeBytes ? { freeBytes: deps.freeBytes } : {}),
+      });
+      try {
+        switch (action) {
+          case 'list': {
+            const entries = await store.list();
+            if (ctx.json) printJson(ctx, entries);
+            else printList(ctx, entries);
+            return 0;
+          }
+          case 'install': {
+            const name = need(positionals, 1, 'the pack name', 'models install <name>');
+            const progress = new ProgressLine(ctx.stderr);
+            let lastFile = '';
+            try {
+              const result = await store.install(name, {
+                signal: ctx.signal,
+                ...(typeof values['revision'] === 'string' ? { revision: values['revision'] } : {}),
+                force: values['force'] === true,
+                onProgress: (p) => {
+                  if (ctx.json) return;
+                  // Off a terminal, one line per finished file keeps logs readable.
+                  const fileChanged = p.file !== lastFile && lastFile !== '';
+                  if (fileChanged && !ctx.stderr.isTTY) progress.update(`${p.pack}: ${lastFile} done`, true);
+                  lastFile = p.file;
+                  progress.update(progressText(p, settings.endpoint), p.phase !== 'downloading');
+                },
+              });
+              progress.done();
+              const m = result.model;
+              if (ctx.json) printJson(ctx, result);
+              else if (!result.changed) line(ctx, `${m.name} is already installed in ${m.dir} (use --force to download it again).`);
+              else line(ctx, `Installed ${m.name} (${m.kind}) from ${m.repo} @ ${m.revision}: ${m.files.length} files, ${formatBytes(m.bytes)} in ${m.dir}`);
+              return 0;
+            } catch (err) {
+              progress.done();
+              if (err instanceof TandemError && err.code === 'cancelled') {
+                if (ctx.json) printJson(ctx, { cancelled: true, name });
+                else line(ctx, `Stopped. Run 'tandem models install ${name}' again to resume where it stopped.`);
+                return 130;
+              }
+              throw err;
+            }
+          }
+          case 'import': {
+            const dir = need(positionals, 1, 'the folder to import', 'models import <dir> [--name N]');
+            const model = await store.import(dir, typeof values['name'] === 'string' ? { name: values['name'] } : {});
+            if (ctx.json) printJson(ctx, model);
+            else line(ctx, `Imported ${model.name} (${model.kind}): ${model.files.length} files, ${formatBytes(model.bytes)} in ${model.dir}`);
+            return 0;
+          }
+          case 'remove': {
+            const name = need(positionals, 1, 'the pack name', 'models remove <name>');
+            const result = await store.remove(name);
+            if (ctx.json) printJson(ctx, result);
+            else line(ctx, `Removed ${name}: ${formatBytes(result.freedBytes)} freed.`);
+            return 0;
+          }
+          default:
+            throw new InvalidInputError(`Unknown models action '${action}'. Usage: tandem ${USAGE}`);
+        }
+      } finally {
+        db.close();
+      }
+    },
+  };
+}
+
+export const modelsCommand: CliCommand = createModelsCommand();

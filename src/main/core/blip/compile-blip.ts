@@ -1,0 +1,191 @@
+/**
+ * Compiles a Hugging Face BLIP folder into ONNX graphs in the model cache, once. The cache entry is named by
+ * a hash of the compiler version, config.json and the weight files' contents, and is built in a temporary
+ * folder that is renamed into place only when complete, so an error or a crash never leaves a half-written
+ * entry behind.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { ModelFileError } from '../errors';
+import type { GraphBuilder } from '../onnx/graph-builder';
+import { writeOnnxModel } from '../onnx/onnx-model-writer';
+import type { CheckpointFormat } from '../weights/load-checkpoint';
+import { findCheckpoint, loadCheckpoint } from '../weights/load-checkpoint';
+import type { BlipSpec } from './blip-config';
+import { parseBlipConfig } from './blip-config';
+import { CheckpointTensors } from './checkpoint-tensors';
+import { buildCrossKvGraph } from './cross-kv-graph';
+import { buildTextDecoderGraph } from './text-decoder-graph';
+import { buildTextEncoderGraph } from './text-encoder-graph';
+import { buildVisionGraph } from './vision-graph';
+
+/** Bump when graphs change meaning or layout: old cache entries are then rebuilt. */
+export const BLIP_COMPILER_VERSION = 1;
+
+export interface BlipManifest {
+  format: 'tandem-blip';
+  compilerVersion: number;
+  sourceKey: string;
+  spec: BlipSpec;
+  checkpoint: { format: CheckpointFormat; files: string[] };
+  graphs: { vision: string; crossKv: string; textDecoder: string; textEncoder?: string };
+}
+
+export interface CompiledBlip {
+  dir: string;
+  manifest: BlipManifest;
+  /** true when this call built the entry, false when it was already cached */
+  built: boolean;
+}
+
+export interface CompileOptions {
+  onProgress?: (stage: string) => void;
+}
+
+const GRAPH_FILES = { vision: 'vision.onnx', crossKv: 'cross-kv.onnx', textDecoder: 'text-decoder.onnx', textEncoder: 'text-encoder.onnx' };
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+interface HashMemoEntry {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+/**
+ * sha256 of a weight file, remembered by (path, size, mtime) in the cache folder so a 1 GB checkpoint is
+ * hashed once rather than at every start.
+ */
+async function weightFileHash(cacheDir: string, file: string): Promise<string> {
+  const memoPath = join(cacheDir, 'source-hashes.json');
+  const abs = resolve(file);
+  const st = await stat(abs);
+  let memo: Record<string, HashMemoEntry> = {};
+  try {
+    memo = JSON.parse(await readFile(memoPath, 'utf8')) as Record<string, HashMemoEntry>;
+  } catch {
+    memo = {};
+  }
+  const hit = memo[abs];
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.sha256;
+  const sha256 = await sha256File(abs);
+  memo[abs] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
+  const tmp = `${memoPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, JSON.stringify(memo, null, 1));
+  await rename(tmp, memoPath);
+  return sha256;
+}
+
+async function readConfig(modelDir: string): Promise<{ text: string; json: unknown; file: string }> {
+  const file = join(modelDir, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ModelFileError(file, `The model folder ${modelDir} has no readable config.json.`, { cause: err });
+  }
+  try {
+    return { text, json: JSON.parse(text), file };
+  } catch (err) {
+    throw new ModelFileError(file, `${file} is not valid JSON.`, { cause: err });
+  }
+}
+
+async function readManifest(dir: string): Promise<BlipManifest | undefined> {
+  try {
+    const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as BlipManifest;
+    if (m.format !== 'tandem-blip' || m.compilerVersion !== BLIP_COMPILER_VERSION) return undefined;
+    for (const f of Object.values(m.graphs)) await stat(join(dir, f));
+    return m;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes temporary build folders left by processes that died mid-build (older than an hour). */
+async function sweepStaleBuilds(cacheDir: string): Promise<void> {
+  const hour = 60 * 60 * 1000;
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    if (!name.startsWith('.tmp-blip-')) continue;
+    const p = join(cacheDir, name);
+    const st = await stat(p).catch(() => undefined);
+    if (st && Date.now() - st.mtimeMs > hour) await rm(p, { recursive: true, force: true });
+  }
+}
+
+export async function compileBlip(modelDir: string, cacheDir: string, options: CompileOptions = {}): Promise<CompiledBlip> {
+  const progress = options.onProgress ?? (() => {});
+  const config = await readConfig(modelDir);
+  // Validate the config before touching the cache: an unknown model leaves nothing behind.
+  parseBlipConfig(config.json, config.file);
+  const checkpoint = await findCheckpoint(modelDir);
+  await mkdir(cacheDir, { recursive: true });
+
+  progress('hashing');
+  const key = createHash('sha256');
+  key.update(`tandem-blip-compiler:${BLIP_COMPILER_VERSION}\n`);
+  key.update(config.text);
+  for (const f of checkpoint.files) key.update(`\n${basename(f)}:${await weightFileHash(cacheDir, f)}`);
+  const sourceKey = key.digest('hex');
+  const dir = join(cacheDir, `blip-${sourceKey.slice(0, 24)}`);
+  const cached = await readManifest(dir);
+  if (cached) return { dir, manifest: cached, built: false };
+
+  await sweepStaleBuilds(cacheDir);
+  const tmp = join(cacheDir, `.tmp-blip-${sourceKey.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    progress('loading weights');
+    const loaded = await loadCheckpoint(modelDir);
+    const file = checkpoint.files.length === 1 ? (checkpoint.files[0] as string) : modelDir;
+    const w = new CheckpointTensors(loaded.weights, file);
+    const spec = parseBlipConfig(config.json, config.file, w.names());
+    const graphs: BlipManifest['graphs'] = { vision: GRAPH_FILES.vision, crossKv: GRAPH_FILES.crossKv, textDecoder: GRAPH_FILES.textDecoder };
+    const emit = async (name: string, build: () => GraphBuilder, fileName: string): Promise<void> => {
+      progress(`compiling ${name}`);
+      await writeOnnxModel(build(), join(tmp, fileName), { docString: `Tandem BLIP ${name}, compiled from ${basename(modelDir)}` });
+    };
+    await emit('vision encoder', () => buildVisionGraph(spec.vision, w), graphs.vision);
+    if (spec.architecture === 'vqa') {
+      if (spec.text.encoderHiddenSize !== spec.vision.hiddenSize || spec.text.encoderHiddenSize !== spec.text.hiddenSize) {
+        throw new ModelFileError(
+          config.file,
+          `${config.file}: a question-answering BLIP needs text_config.encoder_hidden_size (${spec.text.encoderHiddenSize}) equal to both hidden sizes (vision ${spec.vision.hiddenSize}, text ${spec.text.hiddenSize}).`,
+        );
+      }
+      graphs.textEncoder = GRAPH_FILES.textEncoder;
+      await emit('question encoder', () => buildTextEncoderGraph(spec.text, w), graphs.textEncoder);
+    }
+    await emit('cross-attention keys', () => buildCrossKvGraph(spec.text, w), graphs.crossKv);
+    await emit('text decoder', () => buildTextDecoderGraph(spec.text, w), graphs.textDecoder);
+    const manifest: BlipManifest = {
+      format: 'tandem-blip',
+      compilerVersion: BLIP_COMPILER_VERSION,
+      sourceKey,
+      spec,
+      checkpoint: { format: checkpoint.format, files: checkpoint.files.map((f) => basename(f)) },
+      graphs,
+    };
+    await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    progress('finishing');
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      // Another process finished the same entry first: use theirs.
+      const theirs = await readManifest(dir);
+      if (!theirs) throw err;
+      await rm(tmp, { recursive: true, force: true });
+      return { dir, manifest: theirs, built: false };
+    }
+    return { dir, manifest, built: true };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}

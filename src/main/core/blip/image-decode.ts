@@ -1,0 +1,119 @@
+/**
+ * Decodes a photo to 8-bit RGB the way `PIL.ImageOps.exif_transpose(Image.open(f)).convert("RGB")` does, which is
+ * what Hugging Face pipelines feed BlipImageProcessor:
+ *  - EXIF orientation applied (a pure pixel permutation in both sharp and Pillow);
+ *  - embedded ICC profiles ignored (Pillow never colour-manages on open);
+ *  - alpha dropped, not composited (Pillow's RGBA→RGB and LA→RGB conversions just discard it);
+ *  - grey replicated to R=G=B.
+ * sharp's prebuilt libvips has no HEVC decoder, so HEIC goes through libheif (wasm) in `heic-decode`.
+ */
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import decodeHeicImage from 'heic-decode';
+import { TandemError } from '../errors';
+
+/** 8-bit RGB pixels, row-major, 3 bytes per pixel (`data.length === width * height * 3`). */
+export interface DecodedRgb {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** HEIF major brands whose images are HEVC-coded (AVIF's `avif`/`avis` stay with sharp). */
+const HEVC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis']);
+
+function decodeError(label: string, reason: string, cause?: unknown): TandemError {
+  return new TandemError('image_decode', `${label}: ${reason}`, { cause });
+}
+
+/** Major brand of an ISO-BMFF (HEIF/AVIF) file, or undefined for anything else. */
+function heifBrand(buf: Uint8Array): string | undefined {
+  if (buf.length < 12) return undefined;
+  if (String.fromCharCode(buf[4]!, buf[5]!, buf[6]!, buf[7]!) !== 'ftyp') return undefined;
+  return String.fromCharCode(buf[8]!, buf[9]!, buf[10]!, buf[11]!);
+}
+
+/** Interleaved 1–4 channel pixels → RGB, as Pillow's convert("RGB") treats L, LA, RGB and RGBA. */
+export function toRgb(data: Uint8Array, width: number, height: number, channels: number): Uint8Array {
+  const n = width * height;
+  if (data.length !== n * channels) throw new RangeError(`pixel buffer has ${data.length} bytes, expected ${n}×${channels}`);
+  if (channels === 3) return data;
+  const out = new Uint8Array(n * 3);
+  if (channels === 1 || channels === 2) {
+    for (let i = 0; i < n; i++) {
+      const g = data[i * channels]!;
+      out[i * 3] = g;
+      out[i * 3 + 1] = g;
+      out[i * 3 + 2] = g;
+    }
+  } else if (channels === 4) {
+    for (let i = 0; i < n; i++) {
+      out[i * 3] = data[i * 4]!;
+      out[i * 3 + 1] = data[i * 4 + 1]!;
+      out[i * 3 + 2] = data[i * 4 + 2]!;
+    }
+  } else {
+    throw new RangeError(`cannot convert ${channels}-channel pixels to RGB`);
+  }
+  return out;
+}
+
+/** sharp/libvips messages, made readable: no "VipsJpeg:" prefixes or trailing newlines. */
+function sharpReason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/unsupported image format/i.test(msg)) return 'not an image in a supported format (JPEG, PNG, WebP, TIFF, GIF, AVIF, HEIC)';
+  if (/pixel limit/i.test(msg)) return 'image is too large to decode (over the 268-megapixel safety limit)';
+  if (/premature end|truncated|unexpected end|not enough data/i.test(msg)) return 'the file is truncated or damaged';
+  const first = msg.split('\n').find((l) => l.trim() !== '') ?? msg;
+  return first.replace(/^Vips\w*:\s*/, '').replace(/^\w+load(_buffer)?:\s*/, '').trim();
+}
+
+/** Decodes HEIC/HEIF (HEVC) with libheif; irot/imir transforms are applied by libheif itself. */
+export async function decodeHeic(buffer: Uint8Array, label = 'image'): Promise<DecodedRgb> {
+  let decoded: { width: number; height: number; data: Uint8ClampedArray };
+  try {
+    decoded = await decodeHeicImage({ buffer });
+  } catch (cause) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    throw decodeError(label, `HEIC image could not be decoded (${msg})`, cause);
+  }
+  const { width, height } = decoded;
+  const rgba = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength);
+  return { width, height, data: toRgb(rgba, width, height, 4) };
+}
+
+async function decodeWithSharp(buffer: Buffer): Promise<DecodedRgb> {
+  const { data, info } = await sharp(buffer, { ignoreIcc: true, pages: 1 })
+    .autoOrient()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return { width: info.width, height: info.height, data: toRgb(bytes, info.width, info.height, info.channels) };
+}
+
+/** Reads and decodes a photo file or an encoded image buffer to RGB. Errors are TandemError('image_decode'). */
+export async function decodeImageRgb(input: string | Buffer): Promise<DecodedRgb> {
+  const label = typeof input === 'string' ? input : 'image';
+  let buffer: Buffer;
+  if (typeof input === 'string') {
+    try {
+      buffer = await readFile(input);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      throw decodeError(label, code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(cause)})`, cause);
+    }
+  } else {
+    buffer = input;
+  }
+  if (buffer.length === 0) throw decodeError(label, 'the file is empty');
+
+  const brand = heifBrand(buffer);
+  if (brand !== undefined && HEVC_BRANDS.has(brand)) return decodeHeic(buffer, label);
+  try {
+    return await decodeWithSharp(buffer);
+  } catch (cause) {
+    // Generic HEIF brands (mif1/msf1) may hold HEVC, which sharp's libheif build cannot decode.
+    if (brand !== undefined) return decodeHeic(buffer, label);
+    throw decodeError(label, sharpReason(cause), cause);
+  }
+}

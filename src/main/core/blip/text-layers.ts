@@ -1,0 +1,139 @@
+/**
+ * BERT-style post-LN pieces of BlipTextModel (modeling_blip_text.py): embeddings, self-attention (with an
+ * optional KV cache), cross-attention, feed-forward and the LM prediction head.
+ */
+import { activation, layerNorm, linear, mergeHeads, scaledDotProductAttention, splitHeads } from '../onnx/blocks';
+import type { GraphBuilder } from '../onnx/graph-builder';
+import type { BlipTextSpec } from './blip-config';
+import type { CheckpointTensors } from './checkpoint-tensors';
+import { layerNormParams, linearParams, tensorParam } from './graph-params';
+
+export interface TextGraphContext {
+  g: GraphBuilder;
+  w: CheckpointTensors;
+  spec: BlipTextSpec;
+  /** checkpoint prefix of the BlipTextModel, e.g. `text_decoder.bert` or `text_encoder` */
+  prefix: string;
+}
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/** torch.finfo(float32).min, what transformers' invert_attention_mask multiplies by. */
+export const FLOAT32_MIN = -3.4028234663852886e38;
+
+function heads(spec: BlipTextSpec): { n: number; hd: number } {
+  return { n: spec.numAttentionHeads, hd: spec.hiddenSize / spec.numAttentionHeads };
+}
+
+export function wordEmbeddingsName(ctx: TextGraphContext): string {
+  return `${ctx.prefix}.embeddings.word_embeddings.weight`;
+}
+
+/**
+ * word_embeddings(ids) + position_embeddings(positions) → LayerNorm. `positions` is an int64 vector of
+ * length seq (shared by the batch). Returns [b, s, D] plus the word-embedding initializer for tying.
+ */
+export function textEmbeddings(ctx: TextGraphContext, inputIds: string, positions: string): { hidden: string; wordEmbeddings: string } {
+  const { g, w, spec, prefix } = ctx;
+  const D = spec.hiddenSize;
+  const wordEmbeddings = tensorParam(g, w, wordEmbeddingsName(ctx), [spec.vocabSize, D]);
+  const posTable = tensorParam(g, w, `${prefix}.embeddings.position_embeddings.weight`, [spec.maxPositionEmbeddings, D]);
+  const words = g.gather(wordEmbeddings, inputIds, 0, 'inputs_embeds');
+  const pos = g.gather(posTable, positions, 0, 'position_embeds');
+  const sum = g.add(words, pos);
+  const hidden = layerNorm(g, sum, layerNormParams(g, w, `${prefix}.embeddings.LayerNorm`, D, spec.layerNormEps), 'embedding_output');
+  return { hidden, wordEmbeddings };
+}
+
+/** Projects encoder states to one cross-attention layer's key and value, as [b, heads, s_enc, hd]. */
+export function crossKeyValue(ctx: TextGraphContext, layer: number, encoderStates: string): KeyValue {
+  const { g, w, spec, prefix } = ctx;
+  const { n, hd } = heads(spec);
+  const D = spec.hiddenSize;
+  const lp = `${prefix}.encoder.layer.${layer}.crossattention.self`;
+  const key = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.key`, D, spec.encoderHiddenSize)), n, hd);
+  const value = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.value`, D, spec.encoderHiddenSize)), n, hd);
+  return { key, value };
+}
+
+/** dense → dropout(no-op) → LayerNorm(out + input): BlipTextSelfOutput. */
+function selfOutput(ctx: TextGraphContext, lp: string, context: string, input: string): string {
+  const { g, w, spec } = ctx;
+  const D = spec.hiddenSize;
+  const dense = linear(g, context, linearParams(g, w, `${lp}.output.dense`, D, D));
+  return layerNorm(g, g.add(dense, input), layerNormParams(g, w, `${lp}.output.LayerNorm`, D, spec.layerNormEps));
+}
+
+/**
+ * Self-attention sublayer. With `past`, new keys/values are appended to it along the sequence axis and the
+ * concatenation is returned as `present`. `mask` is additive, broadcastable to [b, heads, q, k].
+ */
+export function selfAttentionBlock(
+  ctx: TextGraphContext,
+  layer: number,
+  x: string,
+  options: { past?: KeyValue; mask?: string },
+): { out: string; present: KeyValue } {
+  const { g, w, spec, prefix } = ctx;
+  const { n, hd } = heads(spec);
+  const D = spec.hiddenSize;
+  const lp = `${prefix}.encoder.layer.${layer}.attention`;
+  const q = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D)), n, hd);
+  let k = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.key`, D, D)), n, hd);
+  let v = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.value`, D, D)), n, hd);
+  if (options.past) {
+    k = g.concat([options.past.key, k], 2);
+    v = g.concat([options.past.value, v], 2);
+  }
+  const ctxOut = scaledDotProductAttention(g, q, k, v, { scale: { op: 'div', value: Math.sqrt(hd) }, mask: options.mask });
+  return { out: selfOutput(ctx, lp, mergeHeads(g, ctxOut, D), x), present: { key: k, value: v } };
+}
+
+/** Cross-attention sublayer over precomputed encoder keys/values. */
+export function crossAttentionBlock(ctx: TextGraphContext, layer: number, x: string, kv: KeyValue, mask?: string): string {
+  const { g, w, spec, prefix } = ctx;
+  const { n, hd } = heads(spec);
+  const D = spec.hiddenSize;
+  const lp = `${prefix}.encoder.layer.${layer}.crossattention`;
+  const q = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D)), n, hd);
+  const ctxOut = scaledDotProductAttention(g, q, kv.key, kv.value, { scale: { op: 'div', value: Math.sqrt(hd) }, mask });
+  return selfOutput(ctx, lp, mergeHeads(g, ctxOut, D), x);
+}
+
+/** intermediate dense → activation → output dense → LayerNorm(out + input). */
+export function feedForwardBlock(ctx: TextGraphContext, layer: number, x: string): string {
+  const { g, w, spec, prefix } = ctx;
+  const D = spec.hiddenSize;
+  const lp = `${prefix}.encoder.layer.${layer}`;
+  const inter = activation(g, linear(g, x, linearParams(g, w, `${lp}.intermediate.dense`, spec.intermediateSize, D)), spec.hiddenAct);
+  const out = linear(g, inter, linearParams(g, w, `${lp}.output.dense`, D, spec.intermediateSize));
+  return layerNorm(g, g.add(out, x), layerNormParams(g, w, `${lp}.output.LayerNorm`, D, spec.layerNormEps), `layer_${layer}_out`);
+}
+
+/**
+ * BlipTextOnlyMLMHead: transform (dense, act, LayerNorm) then the vocabulary projection. The projection
+ * weight is the word embedding matrix (transformers ties `cls.predictions.decoder.weight` to it) unless the
+ * config unties them; the bias is `cls.predictions.bias` (`decoder.bias` is tied to it).
+ * Returns logits shaped like x with the last axis = vocab.
+ */
+export function lmHead(ctx: TextGraphContext, x: string, headPrefix: string, wordEmbeddings: string): string {
+  const { g, w, spec } = ctx;
+  const D = spec.hiddenSize;
+  const V = spec.vocabSize;
+  const tp = `${headPrefix}.transform`;
+  let h = linear(g, x, linearParams(g, w, `${tp}.dense`, D, D));
+  h = activation(g, h, spec.hiddenAct);
+  h = layerNorm(g, h, layerNormParams(g, w, `${tp}.LayerNorm`, D, spec.layerNormEps));
+  const decoderName = `${headPrefix}.decoder.weight`;
+  const projection = !spec.tieWordEmbeddings && w.has(decoderName) ? tensorParam(g, w, decoderName, [V, D]) : wordEmbeddings;
+  const biasName = w.has(`${headPrefix}.bias`) ? `${headPrefix}.bias` : `${headPrefix}.decoder.bias`;
+  const bias = tensorParam(g, w, biasName, [V]);
+  // Gemm needs 2-D input: [b·s, D] · Eᵀ + bias, then back to [b, s, V].
+  const flat = g.reshape(h, [-1, D]);
+  const logits2d = g.gemm(flat, projection, bias, { transB: true }, 'logits_2d');
+  const outShape = g.concat([g.slice(g.shape(x), [0], [2], [0]), g.int64s([V])], 0);
+  return g.reshape(logits2d, outShape, 'logits');
+}

@@ -1,0 +1,194 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TandemApi } from '../../src/shared/api';
+import { startRendererHarness, type RendererHarness } from '../support/renderer-harness';
+import { copyFixtures, tempDir } from '../support/temp-dirs';
+
+// The fixture folder: 17 photos that decode, 5 broken on purpose (see tests/integration/library-index.test.ts).
+const OK_PHOTOS = 17;
+const BROKEN_PHOTOS = 5;
+const ALL_PHOTOS = OK_PHOTOS + BROKEN_PHOTOS;
+
+/** The page globals these tests touch. This file is type-checked for Node (no DOM lib), so they are named here. */
+type PageGlobals = { tandem: TandemApi; __phases?: string[]; __inlineRan?: boolean };
+
+let tmp: { dir: string; cleanup: () => void };
+let photosDir: string;
+let h: RendererHarness;
+
+beforeAll(async () => {
+  tmp = tempDir('tandem-e2e-');
+  photosDir = copyFixtures(tmp.dir);
+  h = await startRendererHarness({ dataDir: join(tmp.dir, 'data') });
+});
+
+afterAll(async () => {
+  await h?.close();
+  tmp?.cleanup();
+});
+
+const tiles = () => h.page.getByRole('list', { name: 'Photos' }).getByRole('listitem');
+const searchBox = () => h.page.getByRole('searchbox', { name: 'Search photos' });
+const resultCount = () => h.page.getByTestId('result-count');
+const headerAddFolder = () => h.page.getByRole('banner').getByRole('button', { name: 'Add folder…' });
+const tileNames = () => h.page.locator('.tile__name').allTextContents();
+
+/** Waits until every thumbnail in the grid has finished loading (scrolling so lazy ones start); returns their natural widths. */
+async function loadedThumbnailWidths(): Promise<number[]> {
+  const imgs = h.page.locator('img.tile__img');
+  await imgs.last().scrollIntoViewIfNeeded();
+  await expect.poll(() => imgs.evaluateAll((els) => els.every((el) => el.complete === true))).toBe(true);
+  await h.page.mouse.wheel(0, -100_000);
+  return imgs.evaluateAll((els) => els.map((el) => Number(el.naturalWidth)));
+}
+
+// The steps share one page and one library, in order: a user's first session.
+describe.sequential('library page in Chromium, backed by a real core', () => {
+  it('starts on the empty state of a fresh library, with the CSP in force', async () => {
+    await h.page.getByRole('heading', { name: 'No library folders yet' }).waitFor();
+    expect(await headerAddFolder().isEnabled()).toBe(true);
+    expect(await h.page.getByRole('main').getByRole('button', { name: 'Add folder…' }).count()).toBe(1);
+
+    const csp = await h.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("img-src 'self' tandem:");
+    const inlineRan = await h.page.locator('head').evaluate(async (head) => {
+      const doc = head.ownerDocument;
+      const blocked = new Promise<string>((done) =>
+        doc.addEventListener('securitypolicyviolation', (e: { violatedDirective: string }) => done(e.violatedDirective), { once: true }),
+      );
+      const script = doc.createElement('script');
+      script.textContent = 'window.__inlineRan = true';
+      head.append(script);
+      return { ran: (globalThis as unknown as PageGlobals).__inlineRan === true, directive: await blocked };
+    });
+    expect(inlineRan).toEqual({ ran: false, directive: expect.stringMatching(/^script-src/) });
+    // That violation was provoked on purpose; anything else in pageErrors is a failure.
+    h.pageErrors.splice(0, h.pageErrors.length, ...h.pageErrors.filter((e) => !e.includes('Content Security Policy')));
+    await h.screenshot('01-empty-library');
+  });
+
+  it('adds a folder: picks it, indexes it with progress, and fills the grid', async () => {
+    await h.page.evaluate(() => {
+      const page = globalThis as unknown as PageGlobals;
+      const seen: string[] = (page.__phases = []);
+      page.tandem.on('scan.progress', (p) => seen.push(p.phase));
+    });
+    h.setPickedFolder(photosDir);
+    await headerAddFolder().click();
+
+    await h.page.getByRole('progressbar', { name: 'Indexing progress' }).waitFor();
+    await h.page.getByText('Library up to date').waitFor();
+    expect(await h.page.getByTestId('scan-detail').textContent()).toBe(`${ALL_PHOTOS} files checked: ${OK_PHOTOS} ok, ${BROKEN_PHOTOS} broken`);
+    const bar = h.page.getByRole('progressbar', { name: 'Indexing progress' });
+    expect(await bar.getAttribute('aria-valuenow')).toBe(String(ALL_PHOTOS));
+    const phases = await h.page.evaluate(() => (globalThis as unknown as PageGlobals).__phases ?? []);
+    expect(phases[0]).toBe('walking');
+    expect(phases).toContain('indexing');
+    expect(phases.at(-1)).toBe('done');
+
+    expect(h.calls.filter((c) => !c.channel.startsWith('photos.') && c.channel !== 'library.listRoots')).toEqual([
+      { channel: 'dialog.pickFolder', ok: true },
+      { channel: 'library.addRoot', ok: true },
+      { channel: 'library.scan', ok: true },
+    ]);
+
+    await expect.poll(() => tiles().count()).toBe(ALL_PHOTOS);
+    expect(await resultCount().textContent()).toBe(`${ALL_PHOTOS} photos`);
+    expect(await h.page.locator('li[data-status="ok"]').count()).toBeGreaterThanOrEqual(OK_PHOTOS);
+  });
+
+  it('loads every thumbnail through the media route, by id', async () => {
+    const srcs = await h.page.locator('img.tile__img').evaluateAll((imgs) => imgs.map((img) => img.getAttribute('src')));
+    expect(srcs).toHaveLength(OK_PHOTOS);
+    for (const src of srcs) expect(src).toMatch(new RegExp(`^${h.baseUrl}media/thumb/\\d+\\?size=small$`));
+
+    const widths = await loadedThumbnailWidths();
+    expect(widths.filter((w) => w > 0)).toHaveLength(OK_PHOTOS);
+    expect(await h.page.getByText('Thumbnail unavailable').count()).toBe(0);
+    await h.screenshot('02-library-grid');
+  });
+
+  it('marks broken files with a badge and the reason', async () => {
+    const broken = h.page.locator('li[data-status="broken"]');
+    expect(await broken.count()).toBe(BROKEN_PHOTOS);
+    const empty = broken.filter({ hasText: 'empty.jpg' });
+    const badge = empty.locator('.badge');
+    expect(await badge.textContent()).toBe('Broken');
+    expect(await badge.getAttribute('title')).toBe('File is empty (0 bytes).');
+    expect(await empty.locator('.tile__reason').textContent()).toBe('File is empty (0 bytes).');
+    for (const title of await broken.locator('.badge').evaluateAll((els) => els.map((el) => el.getAttribute('title')))) {
+      expect(title?.length).toBeGreaterThan(10);
+    }
+    await broken.first().scrollIntoViewIfNeeded();
+    await h.screenshot('03-broken-badges');
+    await h.page.mouse.wheel(0, -100_000);
+  });
+
+  it('searches as you type: "coffee" puts the captioned coffee photo first, "paris" finds only it', async () => {
+    await searchBox().pressSequentially('coffee', { delay: 40 });
+    await expect.poll(() => resultCount().textContent()).toMatch(/match “coffee”$/);
+    const names = await tileNames();
+    expect(names.length).toBeLessThan(ALL_PHOTOS);
+    expect(names[0]).toBe('coffee-gps-caption.jpg');
+    for (const name of names) expect(name).toContain('coffee');
+    const top = tiles().first();
+    expect(await top.locator('.tile__caption').textContent()).toBe('Morning coffee in Paris');
+    expect(await top.locator('mark').allTextContents()).toEqual(['coffee']);
+    await loadedThumbnailWidths();
+    await h.screenshot('04-search-coffee');
+
+    await searchBox().fill('paris');
+    await expect.poll(() => resultCount().textContent()).toBe('1 photo match “paris”');
+    expect(await tileNames()).toEqual(['coffee-gps-caption.jpg']);
+  });
+
+  it('restores the whole library when the search box is cleared', async () => {
+    await searchBox().fill('');
+    await expect.poll(() => resultCount().textContent()).toBe(`${ALL_PHOTOS} photos`);
+    expect(await tiles().count()).toBe(ALL_PHOTOS);
+  });
+
+  it('answers an odd query with results or a notice, never an error', async () => {
+    await searchBox().fill('"unbalanced');
+    await h.page.getByTestId('search-notice').waitFor();
+    expect(await h.page.getByTestId('search-notice').textContent()).toMatch(/quote/i);
+    await h.page.getByRole('heading', { name: 'No photos match “"unbalanced”' }).waitFor();
+    expect(await h.page.getByRole('alert').count()).toBe(0);
+    expect(h.calls.filter((c) => !c.ok)).toEqual([]);
+    await h.screenshot('05-search-notice');
+    await searchBox().fill('');
+    await expect.poll(() => tiles().count()).toBe(ALL_PHOTOS);
+  });
+
+  it('shows the progress of a scan started elsewhere (e.g. the CLI)', async () => {
+    const counts = { seen: 9, added: 9, changed: 0, moved: 0, unchanged: 0, missing: 0, ok: 8, unsupported: 0, broken: 1, thumbnails: 8 };
+    await h.emit('scan.progress', { phase: 'indexing', done: 9, total: 40, ratePerSec: 12.4, etaSec: 2.5, current: 'real/horse.png', counts });
+    const bar = h.page.getByRole('progressbar', { name: 'Indexing progress' });
+    await expect.poll(() => bar.getAttribute('aria-valuenow')).toBe('9');
+    expect(await bar.getAttribute('aria-valuemax')).toBe('40');
+    expect(await h.page.getByTestId('scan-detail').textContent()).toBe('9 of 40 · 12 photos/s · about 3 s left');
+    await h.screenshot('06-scan-progress');
+    await h.emit('scan.progress', { phase: 'done', done: 40, total: 40, ratePerSec: 12, etaSec: 0, current: null, counts: { ...counts, seen: 40 } });
+    await h.page.getByText('Library up to date').waitFor();
+    await h.page.getByRole('button', { name: 'Dismiss scan summary' }).click();
+    await h.page.getByRole('progressbar').waitFor({ state: 'detached' });
+  });
+
+  it('shows a readable error banner when a call fails, and dismisses it', async () => {
+    const gone = join(tmp.dir, 'no-such-folder');
+    h.setPickedFolder(gone);
+    await headerAddFolder().click();
+    const banner = h.page.getByRole('alert');
+    await banner.waitFor();
+    expect(await banner.textContent()).toBe(`Folder not found: ${gone}`);
+    await h.screenshot('07-error-banner');
+    await banner.getByRole('button', { name: 'Dismiss error' }).click();
+    await banner.waitFor({ state: 'detached' });
+    expect(await tiles().count()).toBe(ALL_PHOTOS);
+  });
+
+  it('raised no page errors, console errors or CSP violations along the way', () => {
+    expect(h.pageErrors).toEqual([]);
+  });
+});
