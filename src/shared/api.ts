@@ -136,6 +136,20 @@ export const LibraryStatus = z.object({
 });
 export type LibraryStatus = z.infer<typeof LibraryStatus>;
 
+export const JobProgress = z.object({
+  state: z.enum(['idle', 'loading', 'running', 'pausing', 'paused', 'cancelling', 'done', 'cancelled', 'failed']),
+  model: z.string(),
+  done: z.number().int(),
+  total: z.number().int(),
+  failed: z.number().int(),
+  photosPerSec: z.number(),
+  etaSec: z.number().nullable(),
+  currentPhotoId: z.number().int().nullable(),
+  currentPath: z.string().nullable(),
+  message: z.string().nullable(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -187,6 +201,8 @@ export type ReplyOf<C extends ChannelName> = z.output<(typeof channels)[C]['repl
 export const events = {
   'scan.progress': ScanProgress,
   'library.changed': z.object({ reason: z.string() }),
+  'jobs.progress': JobProgress,
+  'caption.added': z.object({ photoId: z.number().int(), text: z.string(), source: z.string() }),
 } as const;
 export type EventName = keyof typeof events;
 export type EventOf<E extends EventName> = z.output<(typeof events)[E]>;

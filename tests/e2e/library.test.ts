@@ -168,6 +168,12 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     await expect.poll(() => bar.getAttribute('aria-valuenow')).toBe('9');
     expect(await bar.getAttribute('aria-valuemax')).toBe('40');
     expect(await h.page.getByTestId('scan-detail').textContent()).toBe('9 of 40 · 12 photos/s · about 3 s left');
+    // The bar is drawn to scale (its width is set through CSSOM, which the CSP allows).
+    const fill = async () => {
+      const [outer, inner] = await Promise.all([bar.boundingBox(), bar.locator('.progress__bar').boundingBox()]);
+      return inner && outer ? inner.width / outer.width : -1;
+    };
+    await expect.poll(fill).toBeCloseTo(9 / 40, 2);
     await h.screenshot('06-scan-progress');
     await h.emit('scan.progress', { phase: 'done', done: 40, total: 40, ratePerSec: 12, etaSec: 0, current: null, counts: { ...counts, seen: 40 } });
     await h.page.getByText('Library up to date').waitFor();

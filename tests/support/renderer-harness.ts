@@ -166,7 +166,7 @@ export async function startRendererHarness(opts: RendererHarnessOptions = {}): P
     const page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}`);
+      if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}${msg.location().url ? ` (${msg.location().url})` : ''}`);
     });
 
     // What the app shell's ipcMain handlers do: dispatch against the contract, answer with an Envelope.

@@ -20,6 +20,15 @@ function Caption({ photo }: { photo: PhotoSummary | SearchHit }) {
   return null;
 }
 
+/** Folder and pixel size: enough to tell apart photos that share a name. */
+function tileMeta(photo: PhotoSummary): string {
+  const parts: string[] = [];
+  if (photo.folder) parts.push(photo.folder);
+  if (photo.width && photo.height) parts.push(`${photo.width} × ${photo.height}`);
+  // A non-breaking space keeps the line, so names line up across the row.
+  return parts.join(' · ') || '\u00a0';
+}
+
 /** One photo in the grid: thumbnail (by id, through the media route), name, caption, and a badge when it cannot be shown. */
 export const PhotoTile = memo(function PhotoTile({ photo, mediaBase }: Props) {
   const [failed, setFailed] = useState(false);
@@ -52,6 +61,7 @@ export const PhotoTile = memo(function PhotoTile({ photo, mediaBase }: Props) {
       </div>
       <div className="tile__body">
         <p className="tile__name">{photo.fileName}</p>
+        <p className="tile__meta">{tileMeta(photo)}</p>
         {problem ? (
           <p className="tile__reason" title={reason}>
             {reason}

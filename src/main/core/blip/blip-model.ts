@@ -18,12 +18,13 @@ import { BlipEngine } from './blip-engine';
 import { compileBlip } from './compile-blip';
 import type { GenerationSettings } from './generate';
 import { beamSearch, generate } from './generate';
-import type { BlipImageConfig } from './preprocess';
+import type { BlipImageConfig, DecodedRgb } from './preprocess';
 import { preprocessBlipBatch, readBlipImageConfig } from './preprocess';
 import type { BlipTokenizer } from './tokenizer';
 import { loadBlipTokenizer } from './tokenizer';
 
-export type BlipImageInput = string | Buffer;
+/** A file path, encoded image bytes, or pixels already decoded to RGB. */
+export type BlipImageInput = string | Buffer | DecodedRgb;
 
 export interface LoadBlipModelOptions {
   /** a Hugging Face BLIP folder: config.json, preprocessor_config.json, tokenizer files, weights */

@@ -256,7 +256,7 @@ export class BlipReference {
     const T = ids.length;
     const h = this.textModel('text_decoder.bert', ids, { causal: true, enc, encMask });
     const p = 'text_decoder.cls.predictions';
-    let x = this.linear(h, T, D, `${p}.transform.dense`, D).map((z) => act(s.hiddenAct, z));
+    let x: Vec = this.linear(h, T, D, `${p}.transform.dense`, D).map((z) => act(s.hiddenAct, z));
     x = this.layerNorm(x, T, D, `${p}.transform.LayerNorm`, s.layerNormEps);
     const E = this.weights.has(`${p}.decoder.weight`) && !s.tieWordEmbeddings ? this.w(`${p}.decoder.weight`) : this.w('text_decoder.bert.embeddings.word_embeddings.weight');
     const bias = this.w(`${p}.bias`);

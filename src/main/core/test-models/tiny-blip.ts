@@ -82,8 +82,17 @@ export async function writeTinyBlipCaptioner(dir: string, options: TinyBlipOptio
   await writeBlipPack(dir, config, tinyVocab(), randomBlipWeights(config, options.seed ?? 1234), options.format);
 }
 
-export async function writeTinyBlipVqa(dir: string, options: TinyBlipOptions = {}): Promise<void> {
+/** Raised [SEP] logit bias so that random answers end within a few tokens for many inputs, as real ones do. */
+const VQA_SEP_BIAS = 7;
+
+export function tinyVqaWeights(seed = 4321): WeightMap {
   const config = tinyVqaConfig();
-  const weights = randomBlipWeights(config, options.seed ?? 4321);
-  await writeBlipPack(dir, config, tinyVocab(), weights, options.format);
+  const weights = randomBlipWeights(config, seed);
+  const bias = weights.get('text_decoder.cls.predictions.bias')?.data as Float32Array;
+  bias[config.text.sepTokenId] = (bias[config.text.sepTokenId] as number) + VQA_SEP_BIAS;
+  return weights;
+}
+
+export async function writeTinyBlipVqa(dir: string, options: TinyBlipOptions = {}): Promise<void> {
+  await writeBlipPack(dir, tinyVqaConfig(), tinyVocab(), tinyVqaWeights(options.seed), options.format);
 }

@@ -51,6 +51,9 @@ const STORAGE_NAME_BY_DTYPE: Readonly<Record<WeightDType, string>> = {
   bool: 'BoolStorage',
 };
 
+/** 2^30 elements (4 GiB as float32): far above any BLIP/LLaVA tensor, below typed-array limits. */
+const MAX_ELEMENTS = 2 ** 30;
+
 const REBUILD_TENSOR = 'torch._utils._rebuild_tensor_v2';
 const REBUILD_PARAMETER = 'torch._utils._rebuild_parameter';
 const REBUILD_PARAMETER_WITH_STATE = 'torch._utils._rebuild_parameter_with_state';
@@ -365,6 +368,10 @@ export async function readTorchBin(path: string): Promise<WeightMap> {
     const out: WeightMap = new Map();
     for (const [name, t] of tensors) {
       const numel = t.shape.reduce((a, b) => a * b, 1);
+      // A stride-0 view can claim any size over a tiny storage; refuse before allocating it.
+      if (numel > MAX_ELEMENTS) {
+        throw new ModelFileError(path, `${path}: tensor ${name} has ${numel} elements, more than Tandem can hold in memory`);
+      }
       const storage = await loadStorage(t.storage);
       if (numel > 0) {
         let last = t.offset;

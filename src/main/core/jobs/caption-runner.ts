@@ -1,0 +1,201 @@
+import type { JobProgress } from '../../../shared/api';
+import type { CaptionStore } from '../captions/caption-store';
+import { errorMessage } from '../errors';
+import { WorkerCrashedError, type InferenceClient } from '../inference/inference-client';
+import type { CaptionItemResult } from '../inference/protocol';
+import type { PhotoStore } from '../library/photo-store';
+import { ProgressMeter } from '../progress-meter';
+import { captionSettingsKey, type CaptionSettings } from './caption-settings';
+import type { JobRow, JobStore } from './job-store';
+
+export type CaptionProgress = JobProgress;
+export type RunnerState = JobProgress['state'];
+
+export interface CaptionRunOptions {
+  model: string;
+  modelDir: string;
+  cacheDir: string;
+  settings: CaptionSettings;
+  batchSize: number;
+  threads: number;
+  /** Stops after the batches in hand, like pause, and returns; the next run resumes. */
+  signal?: AbortSignal;
+}
+
+export interface CaptionRunnerDeps {
+  jobs: JobStore;
+  captions: CaptionStore;
+  photos: PhotoStore;
+  client: InferenceClient;
+  onProgress?: (p: CaptionProgress) => void;
+  onCaption?: (photoId: number, text: string, model: string) => void;
+}
+
+/** Batches kept in the inference process at once: while one runs, the next one's photos are decoded. */
+const PIPELINE_DEPTH = 2;
+
+/**
+ * Runs queued caption jobs through the inference process until none are left, with pause, resume and cancel.
+ * The database is the source of truth: every result is stored in the transaction that marks its job done,
+ * so stopping at any point loses at most the batches in flight, which go back to the queue.
+ */
+export class CaptionRunner {
+  private paused = false;
+  private cancelled = false;
+  private resumeWaiters: (() => void)[] = [];
+  private state: RunnerState = 'idle';
+
+  constructor(private readonly deps: CaptionRunnerDeps) {}
+
+  pause(): void {
+    if (this.state === 'running' || this.state === 'loading') this.state = 'pausing';
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.state === 'paused' || this.state === 'pausing') this.state = 'running';
+    for (const w of this.resumeWaiters.splice(0)) w();
+  }
+
+  /** Cancels every queued and running job of this model; results that arrive later are dropped. */
+  cancel(model: string): void {
+    this.cancelled = true;
+    this.state = 'cancelling';
+    this.deps.jobs.cancel(model);
+    this.resume();
+  }
+
+  get currentState(): RunnerState {
+    return this.state;
+  }
+
+  async run(opts: CaptionRunOptions): Promise<CaptionProgress> {
+    const { jobs, client } = this.deps;
+    this.cancelled = false;
+    const settingsKey = captionSettingsKey(opts.settings);
+    const meter = new ProgressMeter();
+    let done = 0;
+    let failed = 0;
+    const total = () => done + failed + jobs.counts(opts.model).queued + jobs.counts(opts.model).running;
+    let current: { id: number; path: string } | null = null;
+    let message: string | null = null;
+    const emit = (): CaptionProgress => {
+      const t = total();
+      const p: CaptionProgress = {
+        state: this.state,
+        model: opts.model,
+        done,
+        total: t,
+        failed,
+        photosPerSec: meter.rate(),
+        etaSec: meter.eta(t - done - failed),
+        currentPhotoId: current?.id ?? null,
+        currentPath: current?.path ?? null,
+        message,
+      };
+      this.deps.onProgress?.(p);
+      return p;
+    };
+
+    this.state = 'loading';
+    emit();
+    await client.load({ model: opts.model, modelDir: opts.modelDir, cacheDir: opts.cacheDir, threads: opts.threads });
+    this.state = this.paused ? 'pausing' : 'running';
+    meter.start();
+    emit();
+
+    const inFlight = new Set<Promise<void>>();
+    const stopRequested = () => this.cancelled || Boolean(opts.signal?.aborted);
+
+    const handle = (results: CaptionItemResult[]): void => {
+      for (const r of results) {
+        if (r.ok) {
+          const stored = jobs.finish(r.jobId, () => {
+            this.deps.captions.add(r.photoId, `model:${opts.model}`, r.text, JSON.parse(settingsKey) as unknown);
+          });
+          if (stored) {
+            done++;
+            this.deps.onCaption?.(r.photoId, r.text, opts.model);
+          }
+        } else {
+          jobs.fail(r.jobId, r.error);
+          failed++;
+        }
+        meter.tick();
+      }
+    };
+
+    const sendBatch = (batch: JobRow[]): Promise<void> => {
+      const items: { jobId: number; photoId: number; path: string }[] = [];
+      for (const job of batch) {
+        try {
+          const row = this.deps.photos.row(job.photo_id);
+          if (row.status !== 'ok') {
+            jobs.fail(job.id, `Photo cannot be decoded: ${row.status_reason ?? row.status}`);
+            failed++;
+            continue;
+          }
+          items.push({ jobId: job.id, photoId: job.photo_id, path: this.deps.photos.absolutePath(row) });
+        } catch (err) {
+          jobs.fail(job.id, errorMessage(err));
+          failed++;
+        }
+      }
+      if (items.length === 0) return Promise.resolve();
+      current = { id: items[0]!.photoId, path: items[0]!.path };
+      return client
+        .caption({ items, settings: opts.settings })
+        .then((reply) => handle(reply.results))
+        .catch((err: unknown) => {
+          const ids = items.map((i) => i.jobId);
+          if (err instanceof WorkerCrashedError) {
+            const r = jobs.crashed(ids, err.reason);
+            failed += r.failed;
+            message = `The inference process stopped (${err.reason}); ${r.requeued} photos went back to the queue.`;
+          } else {
+            for (const id of ids) jobs.fail(id, errorMessage(err));
+            failed += ids.length;
+          }
+        })
+        .finally(emit);
+    };
+
+    for (;;) {
+      if (stopRequested()) break;
+      if (this.paused) {
+        await Promise.all(inFlight);
+        if (stopRequested()) break;
+        this.state = 'paused';
+        emit();
+        await new Promise<void>((r) => this.resumeWaiters.push(r));
+        continue;
+      }
+      if (inFlight.size >= PIPELINE_DEPTH) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const batch = jobs.claim(opts.model, opts.batchSize);
+      if (batch.length === 0) {
+        if (inFlight.size === 0) break;
+        await Promise.race(inFlight);
+        continue;
+      }
+      const p = sendBatch(batch);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+    await Promise.all(inFlight);
+    if (this.cancelled) {
+      jobs.cancel(opts.model);
+      this.state = 'cancelled';
+    } else if (opts.signal?.aborted) {
+      // Stopping (Ctrl-C, app quit) is a pause that ends the run: unfinished jobs stay queued for next time.
+      this.state = 'paused';
+    } else {
+      this.state = 'done';
+    }
+    current = null;
+    return emit();
+  }
+}

@@ -1,0 +1,154 @@
+import { availableParallelism } from 'node:os';
+import { basename, resolve } from 'node:path';
+import type { CaptionStore } from '../captions/caption-store';
+import type { EventBus } from '../event-bus';
+import { InferenceClient } from '../inference/inference-client';
+import type { SpawnWorker } from '../inference/worker-handle';
+import type { PhotoStore } from '../library/photo-store';
+import type { ModelStore } from '../models/model-store';
+import { filterClauses } from '../search/search-service';
+import type { Db } from '../store/database';
+import { CaptionRunner, type CaptionProgress } from './caption-runner';
+import { captionSettingsKey, DEFAULT_CAPTION_SETTINGS, type CaptionSettings } from './caption-settings';
+import { JobStore } from './job-store';
+
+export const DEFAULT_CAPTION_MODEL = 'blip-base';
+
+export type CaptionScope =
+  | { kind: 'all' }
+  /** Photos with no caption shown at all. */
+  | { kind: 'missing' }
+  | { kind: 'folder'; rootId?: number; folder: string }
+  | { kind: 'photos'; photoIds: number[] };
+
+export interface CaptionServiceDeps {
+  db: Db;
+  photos: PhotoStore;
+  captions: CaptionStore;
+  models: ModelStore;
+  events: EventBus;
+  modelCacheDir: string;
+  spawnWorker: SpawnWorker;
+}
+
+export interface ModelRef {
+  /** Name stored with captions (`model:<name>`). */
+  name: string;
+  dir: string;
+}
+
+export interface CaptionRunSettings {
+  model?: string;
+  /** A Hugging Face BLIP folder used directly instead of an installed pack. */
+  modelDir?: string;
+  settings?: Partial<CaptionSettings>;
+  batchSize?: number;
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: CaptionProgress) => void;
+}
+
+/** Bulk captioning: what to caption (jobs), and running them in the inference process. */
+export class CaptionService {
+  readonly jobs: JobStore;
+  private client: InferenceClient | null = null;
+  private runner: CaptionRunner | null = null;
+
+  constructor(private readonly deps: CaptionServiceDeps) {
+    this.jobs = new JobStore(deps.db);
+    // A previous run that was killed left jobs "running": they go back to the queue.
+    this.jobs.recoverInterrupted();
+  }
+
+  resolveModel(opts: { model?: string; modelDir?: string }): ModelRef {
+    if (opts.modelDir) {
+      const dir = resolve(opts.modelDir);
+      return { name: opts.model ?? basename(dir), dir };
+    }
+    const name = opts.model ?? DEFAULT_CAPTION_MODEL;
+    return { name, dir: this.deps.models.resolve(name) };
+  }
+
+  settings(partial: Partial<CaptionSettings> = {}): CaptionSettings {
+    return { ...DEFAULT_CAPTION_SETTINGS, ...partial };
+  }
+
+  /** Queues caption jobs for a scope of photos (only decodable ones). Returns how many were queued. */
+  enqueue(scope: CaptionScope, model: string, settings: CaptionSettings, opts: { regenerate?: boolean; priority?: number } = {}): number {
+    const ids = this.photoIds(scope);
+    return this.jobs.enqueueCaptions(ids, model, captionSettingsKey(settings), opts);
+  }
+
+  private photoIds(scope: CaptionScope): number[] {
+    if (scope.kind === 'photos') return scope.photoIds;
+    const w = filterClauses({
+      status: ['ok'],
+      ...(scope.kind === 'missing' ? { captioned: 'no' as const } : {}),
+      ...(scope.kind === 'folder' ? { folder: scope.folder, ...(scope.rootId !== undefined ? { rootId: scope.rootId } : {}) } : {}),
+    });
+    return (
+      this.deps.db.prepare(`SELECT p.id FROM photos p WHERE ${w.sql.join(' AND ')} ORDER BY p.id`).all(w.params) as { id: number }[]
+    ).map((r) => r.id);
+  }
+
+  /** Runs queued jobs for the model until none are left, or until paused/cancelled/aborted. */
+  async run(opts: CaptionRunSettings): Promise<CaptionProgress> {
+    if (this.runner) throw new Error('A captioning run is already in progress.');
+    const ref = this.resolveModel(opts);
+    const client = this.ensureClient();
+    const runner = new CaptionRunner({
+      jobs: this.jobs,
+      captions: this.deps.captions,
+      photos: this.deps.photos,
+      client,
+      onProgress: (p) => {
+        opts.onProgress?.(p);
+        this.deps.events.emit('jobs.progress', p);
+      },
+      onCaption: (photoId, text, model) => this.deps.events.emit('caption.added', { photoId, text, source: `model:${model}` }),
+    });
+    this.runner = runner;
+    try {
+      return await runner.run({
+        model: ref.name,
+        modelDir: ref.dir,
+        cacheDir: this.deps.modelCacheDir,
+        settings: this.settings(opts.settings),
+        batchSize: Math.max(1, opts.batchSize ?? 4),
+        threads: Math.max(1, opts.threads ?? defaultThreads()),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } finally {
+      this.runner = null;
+    }
+  }
+
+  pause(): void {
+    this.runner?.pause();
+  }
+
+  resume(): void {
+    this.runner?.resume();
+  }
+
+  cancel(model?: string): void {
+    if (this.runner && model) this.runner.cancel(model);
+    else this.jobs.cancel(model);
+  }
+
+  /** The inference process, started on first use and kept for later runs. */
+  ensureClient(): InferenceClient {
+    this.client ??= new InferenceClient(this.deps.spawnWorker);
+    return this.client;
+  }
+
+  async close(): Promise<void> {
+    this.runner?.pause();
+    await this.client?.close();
+    this.client = null;
+  }
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(8, availableParallelism()));
+}
