@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { _electron as electron } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TandemApi } from '../../src/shared/api';
@@ -11,15 +11,25 @@ type PageGlobals = { tandem: TandemApi; require?: unknown; process?: unknown };
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The Electron binary, if this machine has one (`require('electron')` is its path, and throws when it was never downloaded). */
+/**
+ * The Electron binary, if this machine has one. Found the way `require('electron')` finds it, but without
+ * requiring it: that module starts a download when the binary is missing.
+ */
 function electronBinary(): { path: string | null; why: string } {
+  const override = process.env['TANDEM_ELECTRON'];
+  if (override) return existsSync(override) ? { path: override, why: '' } : { path: null, why: `TANDEM_ELECTRON=${override} does not exist` };
+  let pkgDir: string;
   try {
-    const path: unknown = createRequire(import.meta.url)('electron');
-    if (typeof path === 'string' && existsSync(path)) return { path, why: '' };
-    return { path: null, why: `the electron package points at ${String(path)}, which does not exist` };
-  } catch (err) {
-    return { path: null, why: `the Electron binary is not installed (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
+    pkgDir = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+  } catch {
+    return { path: null, why: 'the electron package is not installed' };
   }
+  const pathFile = join(pkgDir, 'path.txt');
+  if (!existsSync(pathFile)) return { path: null, why: 'the Electron binary was never downloaded (node_modules/electron/path.txt is missing)' };
+  const rel = readFileSync(pathFile, 'utf8').trim();
+  const dist = process.env['ELECTRON_OVERRIDE_DIST_PATH'] ?? join(pkgDir, 'dist');
+  const path = join(dist, rel);
+  return existsSync(path) ? { path, why: '' } : { path: null, why: `the Electron binary ${path} does not exist` };
 }
 
 const binary = electronBinary();

@@ -194,6 +194,15 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     expect(await tiles().count()).toBe(ALL_PHOTOS);
   });
 
+  it('follows the system dark mode', async () => {
+    const background = () => h.page.locator('body').evaluate((body) => String(body.ownerDocument.defaultView.getComputedStyle(body).backgroundColor));
+    const light = await background();
+    await h.page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(background).not.toBe(light);
+    await h.screenshot('08-dark-mode');
+    await h.page.emulateMedia({ colorScheme: 'light' });
+  });
+
   it('raised no page errors, console errors or CSP violations along the way', () => {
     expect(h.pageErrors).toEqual([]);
   });

@@ -29,8 +29,8 @@ beforeAll(async () => {
   await core.library.scan();
 });
 
-afterAll(() => {
-  core?.close();
+afterAll(async () => {
+  await core?.close();
   chmodSync(tmp.dir, 0o755);
   tmp?.cleanup();
 });

@@ -12,8 +12,8 @@ beforeAll(async () => {
   await core.library.addRoot(FIXTURE_PHOTOS);
   await core.library.scan();
 });
-afterAll(() => {
-  core?.close();
+afterAll(async () => {
+  await core?.close();
   tmp?.cleanup();
 });
 

@@ -79,7 +79,8 @@ function buildRenderer(): Promise<BuiltRenderer> {
       configFile: false,
       root: RENDERER_ROOT,
       base: './',
-      logLevel: 'warn',
+      // The app build reports bundle sizes; here they would only clutter test output.
+      logLevel: 'error',
       plugins: rendererPlugins(),
       build: { outDir: dir, emptyOutDir: true, rollupOptions: { input: RENDERER_ENTRY } },
     });

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { CaptionStore } from './captions/caption-store';
 import { EventBus } from './event-bus';
+import { forkWorker, type SpawnWorker } from './inference/worker-handle';
+import { CaptionService } from './jobs/caption-service';
 import { LibraryService } from './library/library-service';
 import { MediaService } from './library/media-service';
 import { PhotoStore } from './library/photo-store';
@@ -21,24 +23,48 @@ export interface Core {
   search: SearchService;
   media: MediaService;
   models: ModelStore;
-  close(): void;
+  captioning: CaptionService;
+  /** Stops the inference process, then closes the database. */
+  close(): Promise<void>;
 }
 
-export function openCore(opts: { dataDir: string }): Core {
+export interface OpenCoreOptions {
+  dataDir: string;
+  /** How to start the inference process: child_process.fork by default, utilityProcess in the app. */
+  spawnWorker?: SpawnWorker;
+}
+
+export function openCore(opts: OpenCoreOptions): Core {
   const paths = dataPaths(opts.dataDir);
   mkdirSync(paths.dataDir, { recursive: true });
   const db = openDatabase(paths.dbFile);
   const events = new EventBus();
+  const photos = new PhotoStore(db);
+  const captions = new CaptionStore(db);
+  const models = new ModelStore({ db, modelsDir: paths.modelsDir, modelCacheDir: paths.modelCacheDir, hub: hubSettingsFromEnv(process.env) });
+  const captioning = new CaptionService({
+    db,
+    photos,
+    captions,
+    models,
+    events,
+    modelCacheDir: paths.modelCacheDir,
+    spawnWorker: opts.spawnWorker ?? (() => forkWorker()),
+  });
   return {
     paths,
     db,
     events,
     library: new LibraryService({ db, events, thumbsDir: paths.thumbsDir, dbFile: paths.dbFile, dataDir: paths.dataDir }),
-    photos: new PhotoStore(db),
-    captions: new CaptionStore(db),
+    photos,
+    captions,
     search: new SearchService(db),
     media: new MediaService(db, paths.thumbsDir),
-    models: new ModelStore({ db, modelsDir: paths.modelsDir, modelCacheDir: paths.modelCacheDir, hub: hubSettingsFromEnv(process.env) }),
-    close: () => db.close(),
+    models,
+    captioning,
+    close: async () => {
+      await captioning.close();
+      db.close();
+    },
   };
 }

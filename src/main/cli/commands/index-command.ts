@@ -3,6 +3,8 @@ import type { ScanCounts } from '../../../shared/api';
 import { openCore } from '../../core/core';
 import { InvalidInputError } from '../../core/errors';
 import type { CliCommand } from '../command';
+import { batchOptions, generationOptions } from './caption-options';
+import { captionLibrary } from './caption-command';
 import { line, printJson } from '../output';
 import { bar, formatDuration, ProgressLine } from '../progress-line';
 
@@ -16,9 +18,13 @@ export function summarize(c: ScanCounts): string {
 export const indexCommand: CliCommand = {
   name: 'index',
   summary: 'Add folders to the library and scan them (thumbnails, dates, camera, GPS, embedded captions).',
-  usage: 'index <folder…>',
-  options: {},
-  async run(ctx, positionals) {
+  usage: 'index <folder…> [--caption]',
+  options: {
+    caption: { type: 'boolean', description: 'caption new photos with BLIP after the scan (see tandem caption)' },
+    ...generationOptions,
+    ...batchOptions,
+  },
+  async run(ctx, positionals, values) {
     if (positionals.length === 0) throw new InvalidInputError('Name at least one folder: tandem index ~/Pictures');
     const core = openCore({ dataDir: ctx.dataDir });
     try {
@@ -57,9 +63,14 @@ export const indexCommand: CliCommand = {
           line(ctx, `  ${f.status}: ${f.relPath}: ${f.statusReason ?? ''}`);
         }
       }
-      return stopped ? 130 : 0;
+      if (stopped) return 130;
+      if (values['caption'] === true) {
+        const code = await captionLibrary(ctx, core, { kind: 'roots', rootIds: [...new Set(rootIds)] }, values);
+        if (code !== 0) return code;
+      }
+      return 0;
     } finally {
-      core.close();
+      await core.close();
     }
   },
 };

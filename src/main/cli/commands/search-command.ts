@@ -47,7 +47,7 @@ export const searchCommand: CliCommand = {
       if (result.total > result.items.length) line(ctx, `… ${result.total - result.items.length} more (use --limit).`);
       return 0;
     } finally {
-      core.close();
+      await core.close();
     }
   },
 };

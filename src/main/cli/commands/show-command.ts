@@ -42,7 +42,7 @@ export const showCommand: CliCommand = {
       for (const c of d.captions) line(ctx, `    ${c.createdAt}  ${c.source.padEnd(18)} ${c.text || '(cleared)'}`);
       return 0;
     } finally {
-      core.close();
+      await core.close();
     }
   },
 };

@@ -21,7 +21,7 @@ export const statusCommand: CliCommand = {
       for (const r of s.roots) line(ctx, `  ${r.path}  ${r.photoCount} photos`);
       return 0;
     } finally {
-      core.close();
+      await core.close();
     }
   },
 };

@@ -101,10 +101,11 @@ function isDecoded(input: string | Buffer | DecodedRgb): input is DecodedRgb {
 }
 
 /**
- * RGB pixels at the model's input size. The model only takes 3 channels, so pixels are always RGB whatever
- * `doConvertRgb` says (for RGB photos that flag changes nothing in HF either).
+ * Decodes (if needed) and resizes one image to the model's input size, before any float conversion: lets a
+ * caller catch a bad photo on its own before batching. Pixels are always RGB whatever `doConvertRgb` says: the
+ * model only takes 3 channels (and for RGB photos that flag changes nothing in HF either).
  */
-async function modelPixels(input: string | Buffer | DecodedRgb, cfg: BlipImageConfig): Promise<DecodedRgb> {
+export async function modelPixels(input: string | Buffer | DecodedRgb, cfg: BlipImageConfig): Promise<DecodedRgb> {
   let img: DecodedRgb;
   if (isDecoded(input)) {
     const { width, height, data } = input;

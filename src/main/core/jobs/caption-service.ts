@@ -19,6 +19,7 @@ export type CaptionScope =
   /** Photos with no caption shown at all. */
   | { kind: 'missing' }
   | { kind: 'folder'; rootId?: number; folder: string }
+  | { kind: 'roots'; rootIds: number[] }
   | { kind: 'photos'; photoIds: number[] };
 
 export interface CaptionServiceDeps {
@@ -81,6 +82,7 @@ export class CaptionService {
 
   private photoIds(scope: CaptionScope): number[] {
     if (scope.kind === 'photos') return scope.photoIds;
+    if (scope.kind === 'roots') return scope.rootIds.flatMap((rootId) => this.photoIds({ kind: 'folder', rootId, folder: '' }));
     const w = filterClauses({
       status: ['ok'],
       ...(scope.kind === 'missing' ? { captioned: 'no' as const } : {}),

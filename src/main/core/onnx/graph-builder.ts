@@ -22,7 +22,8 @@ export const attr = {
 export interface ValueSpec {
   name: string;
   type: NdType;
-  dims: readonly Dim[];
+  /** undefined: rank unknown (left to onnxruntime's shape inference) */
+  dims: readonly Dim[] | undefined;
 }
 
 export interface NodeSpec {
@@ -79,7 +80,7 @@ export class GraphBuilder {
   }
 
   /** Declares `value` as a graph output called `name` (an Identity is inserted when the names differ). */
-  output(value: string, name: string, type: NdType, dims: readonly Dim[]): string {
+  output(value: string, name: string, type: NdType, dims?: readonly Dim[]): string {
     if (value !== name) {
       this.claim(name);
       this.nodes.push({ opType: 'Identity', domain: '', name: `${name}_out`, inputs: [value], outputs: [name], attributes: {} });

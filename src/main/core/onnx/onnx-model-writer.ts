@@ -52,7 +52,7 @@ function valueInfo(v: ValueSpec): InstanceType<typeof onnx.ValueInfoProto> {
     type: {
       tensorType: {
         elemType: onnxDataType(v.type),
-        shape: { dim: v.dims.map((d: Dim) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+        ...(v.dims ? { shape: { dim: v.dims.map((d: Dim) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}),
       },
     },
   });

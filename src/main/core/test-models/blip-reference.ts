@@ -6,7 +6,7 @@
 import type { BlipSpec } from '../blip/blip-config';
 import type { WeightMap } from '../weights/weight-tensor';
 
-type Vec = Float64Array;
+type Vec = Float64Array<ArrayBuffer>;
 
 /** erf to ~1e-15: Maclaurin series near 0, continued fraction for erfc further out. */
 export function erf(x: number): number {
@@ -164,7 +164,7 @@ export class BlipReference {
     const convB = this.w(`${pre}.patch_embedding.bias`);
     const cls = this.w(`${pre}.class_embedding`);
     const pos = this.w(`${pre}.position_embedding`);
-    let h = new Float64Array(n * D);
+    let h: Vec = new Float64Array(n * D);
     for (let d = 0; d < D; d++) h[d] = (cls[d] as number) + (pos[d] as number);
     for (let gy = 0; gy < g; gy++) {
       for (let gx = 0; gx < g; gx++) {
