@@ -60,7 +60,7 @@ const layers = [
 
 export default defineConfig(
   {
-    ignores: ['out/**', 'dist/**', 'node_modules/**', '.cache/**', 'bench/.data/**', '.tandem/**', 'tests/e2e/screenshots/**', '**/.harness-build/**'],
+    ignores: ['out/**', 'dist/**', 'node_modules/**', '.cache/**', 'bench/.data/**', '.tandem/**', 'tests/e2e/screenshots/**'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

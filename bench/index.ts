@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- index [--photos 2000] [--keep] [--subset 300] [--concurrency 1,2,3,4] [--sample 30]`
+ * `npm run bench -- index [--photos 2000] [--keep] [--subset 300] [--concurrency 1,2,3,4] [--sample 30] [--no-sweep] [--stages-only]`
  *
  * Indexes a generated library of camera-sized JPEGs (4000×3000, quality 90, EXIF) from a cold data folder,
  * in-process through core.library.scan, then rescans it warm; then sweeps the indexer's concurrency on a
  * subset. The photos are generated once and cached under bench/.data/ (gitignored).
  * "Cold" means a fresh data folder; the photo files themselves are in the OS page cache after generation.
+ * --stages-only skips the scans and prints only the per-stage costs and the thumbnail encoder comparison.
  */
 import { mkdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { BENCH_DATA_DIR, ensurePhotoPool, libraryFolder } from './support/photo-
 import { machineLine, ResourceMonitor, type ResourceReport } from './support/resource-monitor';
 import { instrumentIndexer, type ScanTiming } from './support/scan-timing';
 import { STAGES, stageBreakdown } from './support/stage-breakdown';
+import { compareThumbnailEncoders } from './support/thumbnail-what-ifs';
 
 interface ScanResult {
   counts: ScanCounts;
@@ -67,6 +69,42 @@ function resourceLines(r: ResourceReport): string[] {
   ];
 }
 
+/** Per-stage cost of one photo, and what other thumbnail encoders would cost on the same pixels. */
+async function printStages(
+  lib: { dir: string; specs: { relPath: string }[] },
+  count: number,
+  sampleSize: number,
+  thumbsDir: string,
+  dbPerPhoto: number | null,
+): Promise<void> {
+  const step = Math.max(1, Math.floor(count / sampleSize));
+  const sample = lib.specs.filter((_, i) => i % step === 0).slice(0, sampleSize).map((s) => join(lib.dir, s.relPath));
+  const stages = await stageBreakdown(sample, thumbsDir);
+  const db = dbPerPhoto ?? 0;
+  const stageTotal = STAGES.reduce((n, s) => n + stages.meanMs[s], 0);
+  console.log(`\n## time per photo by stage (${stages.photos} photos, one at a time, single libvips thread)`);
+  const stageRows: (string | number)[][] = STAGES.map((s) => [s, stages.meanMs[s].toFixed(1), pct(stages.meanMs[s], stageTotal + db)]);
+  stageRows.push(['  of which encode+write', (stages.meanMs.thumbnails - stages.meanMs['decode+resize']).toFixed(1), '']);
+  if (dbPerPhoto !== null) stageRows.push(['db record (from scan)', db.toFixed(1), pct(db, stageTotal + db)]);
+  const perPhoto = stageTotal + db - stages.meanMs['decode+resize'];
+  stageRows.push(['total as the indexer runs it', perPhoto.toFixed(1), '']);
+  console.log(table(['stage', 'ms/photo', 'share'], stageRows));
+  console.log(
+    `  (decode+resize is measured separately and also happens inside thumbnails; the indexer total counts it once)\n` +
+      `  ⇒ one core sustains ~${(1000 / perPhoto).toFixed(2)} photos/s; two cores at best ~${(2000 / perPhoto).toFixed(2)} photos/s`,
+  );
+
+  const enc = await compareThumbnailEncoders(sample.slice(0, Math.min(sample.length, 15)));
+  const current = enc.find((e) => e.name.startsWith('webp q82 effort 4'))!;
+  console.log(`\n## thumbnail encoders on the same decoded 1280 px pixels (${Math.min(sample.length, 15)} photos)`);
+  console.log(
+    table(
+      ['encoder', 'ms/photo', 'bytes/photo', 'time vs current large'],
+      enc.map((e) => [e.name, e.meanMs.toFixed(1), fmtBytes(e.meanBytes), e.name.startsWith('small') ? '' : pct(e.meanMs, current.meanMs)]),
+    ),
+  );
+}
+
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const count = args.number('photos', 2000);
@@ -79,6 +117,7 @@ export async function run(argv: string[]): Promise<void> {
     .filter(Boolean)
     .map(Number);
   const skipSweep = args.flag('no-sweep');
+  const stagesOnly = args.flag('stages-only');
 
   console.log(`# index benchmark: ${count} photos, 4000×3000 JPEG q90`);
   console.log(`machine: ${machineLine()}, node ${process.version}`);
@@ -103,6 +142,14 @@ export async function run(argv: string[]): Promise<void> {
 
   const runDir = join(BENCH_DATA_DIR, 'runs', `index-${Date.now()}`);
   await mkdir(runDir, { recursive: true });
+  if (stagesOnly) {
+    try {
+      await printStages(lib, count, sampleSize, join(runDir, 'stage-thumbs'), null);
+    } finally {
+      await rm(runDir, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     // 2. Cold index through the core, as the app and CLI do it.
     const core = openCore({ dataDir: join(runDir, 'main') });
@@ -147,22 +194,7 @@ export async function run(argv: string[]): Promise<void> {
     for (const l of resourceLines(warm.res)) console.log(l);
 
     // 3. Where one photo's time goes, one at a time.
-    const step = Math.max(1, Math.floor(count / sampleSize));
-    const sample = lib.specs.filter((_, i) => i % step === 0).slice(0, sampleSize).map((s) => join(lib.dir, s.relPath));
-    const stages = await stageBreakdown(sample, join(runDir, 'stage-thumbs'));
-    const stageTotal = STAGES.reduce((n, s) => n + stages.meanMs[s], 0);
-    const dbPerPhoto = cold.timing.recordMs / Math.max(1, cold.timing.recordCalls);
-    console.log(`\n## time per photo by stage (${stages.photos} photos, one at a time, single libvips thread)`);
-    const stageRows: (string | number)[][] = STAGES.map((s) => [s, stages.meanMs[s].toFixed(1), pct(stages.meanMs[s], stageTotal + dbPerPhoto)]);
-    stageRows.push(['  of which encode+write', (stages.meanMs.thumbnails - stages.meanMs['decode+resize']).toFixed(1), '']);
-    stageRows.push(['db record (from scan)', dbPerPhoto.toFixed(1), pct(dbPerPhoto, stageTotal + dbPerPhoto)]);
-    const perPhoto = stageTotal + dbPerPhoto - stages.meanMs['decode+resize'];
-    stageRows.push(['total as the indexer runs it', perPhoto.toFixed(1), '']);
-    console.log(table(['stage', 'ms/photo', 'share'], stageRows));
-    console.log(
-      `  (decode+resize is measured separately and also happens inside thumbnails; the indexer total counts it once)\n` +
-        `  ⇒ one core sustains ~${(1000 / perPhoto).toFixed(2)} photos/s; two cores at best ~${(2000 / perPhoto).toFixed(2)} photos/s`,
-    );
+    await printStages(lib, count, sampleSize, join(runDir, 'stage-thumbs'), cold.timing.recordMs / Math.max(1, cold.timing.recordCalls));
 
     // 4. Indexer concurrency on a subset, constructed directly (LibraryService does not pass concurrency).
     const sweep: { level: number; r: ScanResult }[] = [];

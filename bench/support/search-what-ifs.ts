@@ -100,7 +100,8 @@ export async function runWhatIfs(db: Db, samples: Sample[], slowMs: number): Pro
   // A. The ranked search page: every search sample whose kind is slow, or all searches when none is.
   const kinds = new Map<string, number[]>();
   for (const s of samples) kinds.set(s.q.kind, [...(kinds.get(s.q.kind) ?? []), s.ms]);
-  const slowKinds = new Set([...kinds].filter(([, ms]) => summarize(ms).p95 > slowMs).map(([k]) => k));
+  const searchKinds = new Set(samples.filter((s) => s.q.op === 'search').map((s) => s.q.kind));
+  const slowKinds = new Set([...kinds].filter(([k, ms]) => searchKinds.has(k as SearchQuery['kind']) && summarize(ms).p95 > slowMs).map(([k]) => k));
   const searches = samples
     .map((s) => s.q)
     .filter((q): q is SearchQuery => q.op === 'search' && (slowKinds.size === 0 || slowKinds.has(q.kind)) && searchParts(q) !== null);

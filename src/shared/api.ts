@@ -231,13 +231,7 @@ export function ipcEvent(name: EventName): string {
   return `tandem-event:${name}`;
 }
 
-/** `tandem://thumb/<id>?size=small|large`, `tandem://photo/<id>` */
-export function thumbUrl(base: string, photoId: number, size: 'small' | 'large' = 'small'): string {
-  return `${base}thumb/${photoId}?size=${size}`;
-}
-export function photoUrl(base: string, photoId: number): string {
-  return `${base}photo/${photoId}`;
-}
+export { photoUrl, thumbUrl } from './media-url';
 
 /** What a handler sends back over IPC: errors travel as data so the renderer gets the readable message. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiError };

@@ -42,11 +42,13 @@ describe('Electron app smoke test', () => {
   it.skipIf(!binary.path)('starts, shows the library page and exposes only window.tandem', async () => {
     const { build } = await import('electron-vite');
     await build({ root: ROOT });
+    // Without ELECTRON_RENDERER_URL the shell loads the built page from out/renderer, as a packaged app does.
+    const { ELECTRON_RENDERER_URL: _devServer, ...env } = process.env;
     const app = await electron.launch({
       executablePath: binary.path!,
       args: [ROOT],
       cwd: ROOT,
-      env: { ...process.env, TANDEM_HOME: tmp.dir, ELECTRON_RENDERER_URL: '' },
+      env: { ...env, TANDEM_HOME: tmp.dir },
     });
     try {
       const page = await app.firstWindow();

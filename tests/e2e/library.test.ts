@@ -195,10 +195,11 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
   });
 
   it('follows the system dark mode', async () => {
-    const background = () => h.page.locator('body').evaluate((body) => String(body.ownerDocument.defaultView.getComputedStyle(body).backgroundColor));
+    const background = () => h.page.locator('body').evaluate((body) => String(body.ownerDocument.defaultView.getComputedStyle(body.ownerDocument.documentElement).backgroundColor));
     const light = await background();
     await h.page.emulateMedia({ colorScheme: 'dark' });
     await expect.poll(background).not.toBe(light);
+    await h.page.waitForTimeout(300); // let the 120 ms colour transitions settle before the picture
     await h.screenshot('08-dark-mode');
     await h.page.emulateMedia({ colorScheme: 'light' });
   });

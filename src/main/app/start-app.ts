@@ -17,7 +17,10 @@ export function startApp(): void {
   }
   registerMediaSchemeAsPrivileged();
 
-  const appUrl = process.env['ELECTRON_RENDERER_URL'] ?? pathToFileURL(join(import.meta.dirname, '../renderer/index.html')).href;
+  // electron-vite sets ELECTRON_RENDERER_URL to its dev server in `npm run dev`. A packaged app ignores it:
+  // whatever page it names would be trusted with the whole API.
+  const devServer = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+  const appUrl = devServer || pathToFileURL(join(import.meta.dirname, '../renderer/index.html')).href;
   const preloadPath = join(import.meta.dirname, '../preload/index.cjs');
   const openWindow = (): BrowserWindow => createMainWindow({ appUrl, preloadPath });
 

@@ -1,5 +1,6 @@
 import { memo, useState } from 'react';
-import { thumbUrl, type PhotoSummary, type SearchHit } from '../../shared/api';
+import type { PhotoSummary, SearchHit } from '../../shared/api';
+import { thumbUrl } from '../../shared/media-url';
 import { highlightParts } from '../lib/highlight';
 import { BrokenImageIcon } from './icons';
 

@@ -45,11 +45,10 @@ export function useFolderScan(onError: (err: unknown) => void, onScanned: () => 
       const root = await api.invoke('library.addRoot', { path: picked.path });
       const counts = await api.invoke('library.scan', { rootIds: [root.id] });
       setState({ kind: 'finished', counts });
+      onScanned();
     } catch (err) {
       setState({ kind: 'idle' });
       onError(err);
-    } finally {
-      onScanned();
     }
   }, [api, onError, onScanned]);
 

@@ -16,6 +16,7 @@ import { findCheckpoint, loadCheckpoint } from '../weights/load-checkpoint';
 import type { BlipSpec } from './blip-config';
 import { parseBlipConfig } from './blip-config';
 import { CheckpointTensors } from './checkpoint-tensors';
+import type { Quantization } from './graph-params';
 import { buildCrossKvGraph } from './cross-kv-graph';
 import { buildTextDecoderGraph } from './text-decoder-graph';
 import { buildTextEncoderGraph } from './text-encoder-graph';
@@ -28,6 +29,7 @@ export interface BlipManifest {
   format: 'tandem-blip';
   compilerVersion: number;
   sourceKey: string;
+  quantization: Quantization;
   spec: BlipSpec;
   checkpoint: { format: CheckpointFormat; files: string[] };
   graphs: { vision: string; crossKv: string; textDecoder: string; textEncoder?: string };
@@ -42,6 +44,8 @@ export interface CompiledBlip {
 
 export interface CompileOptions {
   onProgress?: (stage: string) => void;
+  /** 'int8': linear layers with int8 weights and dynamically quantised activations (CPU, faster, approximate) */
+  quantization?: Quantization;
 }
 
 const GRAPH_FILES = { vision: 'vision.onnx', crossKv: 'cross-kv.onnx', textDecoder: 'text-decoder.onnx', textEncoder: 'text-encoder.onnx' };
@@ -121,6 +125,7 @@ async function sweepStaleBuilds(cacheDir: string): Promise<void> {
 
 export async function compileBlip(modelDir: string, cacheDir: string, options: CompileOptions = {}): Promise<CompiledBlip> {
   const progress = options.onProgress ?? (() => {});
+  const quantization = options.quantization ?? 'none';
   const config = await readConfig(modelDir);
   // Validate the config before touching the cache: an unknown model leaves nothing behind.
   parseBlipConfig(config.json, config.file);
@@ -129,11 +134,11 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
 
   progress('hashing');
   const key = createHash('sha256');
-  key.update(`tandem-blip-compiler:${BLIP_COMPILER_VERSION}\n`);
+  key.update(`tandem-blip-compiler:${BLIP_COMPILER_VERSION}\nquantization:${quantization}\n`);
   key.update(config.text);
   for (const f of checkpoint.files) key.update(`\n${basename(f)}:${await weightFileHash(cacheDir, f)}`);
   const sourceKey = key.digest('hex');
-  const dir = join(cacheDir, `blip-${sourceKey.slice(0, 24)}`);
+  const dir = join(cacheDir, `blip-${quantization === 'none' ? '' : `${quantization}-`}${sourceKey.slice(0, 24)}`);
   const cached = await readManifest(dir);
   if (cached) return { dir, manifest: cached, built: false };
 
@@ -151,7 +156,7 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
       progress(`compiling ${name}`);
       await writeOnnxModel(build(), join(tmp, fileName), { docString: `Tandem BLIP ${name}, compiled from ${basename(modelDir)}` });
     };
-    await emit('vision encoder', () => buildVisionGraph(spec.vision, w), graphs.vision);
+    await emit('vision encoder', () => buildVisionGraph(spec.vision, w, quantization), graphs.vision);
     if (spec.architecture === 'vqa') {
       if (spec.text.encoderHiddenSize !== spec.vision.hiddenSize || spec.text.encoderHiddenSize !== spec.text.hiddenSize) {
         throw new ModelFileError(
@@ -160,14 +165,15 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
         );
       }
       graphs.textEncoder = GRAPH_FILES.textEncoder;
-      await emit('question encoder', () => buildTextEncoderGraph(spec.text, w), graphs.textEncoder);
+      await emit('question encoder', () => buildTextEncoderGraph(spec.text, w, quantization), graphs.textEncoder);
     }
-    await emit('cross-attention keys', () => buildCrossKvGraph(spec.text, w), graphs.crossKv);
-    await emit('text decoder', () => buildTextDecoderGraph(spec.text, w), graphs.textDecoder);
+    await emit('cross-attention keys', () => buildCrossKvGraph(spec.text, w, quantization), graphs.crossKv);
+    await emit('text decoder', () => buildTextDecoderGraph(spec.text, w, quantization), graphs.textDecoder);
     const manifest: BlipManifest = {
       format: 'tandem-blip',
       compilerVersion: BLIP_COMPILER_VERSION,
       sourceKey,
+      quantization,
       spec,
       checkpoint: { format: checkpoint.format, files: checkpoint.files.map((f) => basename(f)) },
       graphs,
@@ -179,9 +185,19 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
     } catch (err) {
       // Another process finished the same entry first: use theirs.
       const theirs = await readManifest(dir);
-      if (!theirs) throw err;
-      await rm(tmp, { recursive: true, force: true });
-      return { dir, manifest: theirs, built: false };
+      if (theirs) {
+        await rm(tmp, { recursive: true, force: true });
+        return { dir, manifest: theirs, built: false };
+      }
+      // A damaged entry (a file deleted by hand, an old layout): move it aside, then take its place.
+      const stale = join(cacheDir, `.tmp-blip-stale-${process.pid}-${randomBytes(4).toString('hex')}`);
+      try {
+        await rename(dir, stale);
+      } catch {
+        throw err;
+      }
+      await rm(stale, { recursive: true, force: true });
+      await rename(tmp, dir);
     }
     return { dir, manifest, built: true };
   } catch (err) {

@@ -1,13 +1,29 @@
-import { transposeMatrix } from '../onnx/blocks';
+import { quantizeColumnsInt8, transposeMatrix } from '../onnx/blocks';
 import type { LayerNormParams, LinearParams } from '../onnx/blocks';
 import type { GraphBuilder } from '../onnx/graph-builder';
 import type { CheckpointTensors } from './checkpoint-tensors';
 
-/** Registers a PyTorch Linear (weight [out, in]) as an [in, out] initializer for MatMul, plus its bias. */
-export function linearParams(g: GraphBuilder, w: CheckpointTensors, prefix: string, out: number, inp: number): LinearParams {
+/** How linear layers are stored: float32, or int8 weights with dynamically quantised activations. */
+export type Quantization = 'none' | 'int8';
+
+/**
+ * Registers a PyTorch Linear (weight [out, in]) as an [in, out] initializer for MatMul, plus its bias;
+ * quantised per output column when asked.
+ */
+export function linearParams(g: GraphBuilder, w: CheckpointTensors, prefix: string, out: number, inp: number, quantization: Quantization = 'none'): LinearParams {
   const data = transposeMatrix(w.float(`${prefix}.weight`, [out, inp]), out, inp);
-  const weight = g.initializer(`${prefix}.weight`, { type: 'float32', data, dims: [inp, out] });
   const bias = g.initializer(`${prefix}.bias`, { type: 'float32', data: w.float(`${prefix}.bias`, [out]), dims: [out] });
+  if (quantization === 'int8') {
+    const { q, scale } = quantizeColumnsInt8(data, inp, out);
+    return {
+      kind: 'int8',
+      weight: g.initializer(`${prefix}.weight_int8`, { type: 'int8', data: q, dims: [inp, out] }),
+      scale: g.initializer(`${prefix}.weight_scale`, { type: 'float32', data: scale, dims: [out] }),
+      zeroPoint: g.initializer(`${prefix}.weight_zero_point`, { type: 'int8', data: new Int8Array(out), dims: [out] }),
+      bias,
+    };
+  }
+  const weight = g.initializer(`${prefix}.weight`, { type: 'float32', data, dims: [inp, out] });
   return { weight, bias };
 }
 

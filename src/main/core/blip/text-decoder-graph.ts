@@ -7,6 +7,7 @@
 import { GraphBuilder } from '../onnx/graph-builder';
 import type { BlipTextSpec } from './blip-config';
 import type { CheckpointTensors } from './checkpoint-tensors';
+import type { Quantization } from './graph-params';
 import type { KeyValue, TextGraphContext } from './text-layers';
 import { crossAttentionBlock, FLOAT32_MIN, feedForwardBlock, lmHead, selfAttentionBlock, textEmbeddings } from './text-layers';
 
@@ -20,9 +21,9 @@ export const presentValue = (i: number): string => `present_value.${i}`;
 export const crossKey = (i: number): string => `cross_key.${i}`;
 export const crossValue = (i: number): string => `cross_value.${i}`;
 
-export function buildTextDecoderGraph(spec: BlipTextSpec, w: CheckpointTensors, prefix = 'text_decoder'): GraphBuilder {
+export function buildTextDecoderGraph(spec: BlipTextSpec, w: CheckpointTensors, quantization: Quantization = 'none', prefix = 'text_decoder'): GraphBuilder {
   const g = new GraphBuilder('blip_text_decoder');
-  const ctx: TextGraphContext = { g, w, spec, prefix: `${prefix}.bert` };
+  const ctx: TextGraphContext = { g, w, spec, prefix: `${prefix}.bert`, quantization };
   const heads = spec.numAttentionHeads;
   const hd = spec.hiddenSize / heads;
   const L = spec.numHiddenLayers;

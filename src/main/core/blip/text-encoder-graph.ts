@@ -6,6 +6,7 @@
 import { GraphBuilder } from '../onnx/graph-builder';
 import type { BlipTextSpec } from './blip-config';
 import type { CheckpointTensors } from './checkpoint-tensors';
+import type { Quantization } from './graph-params';
 import type { TextGraphContext } from './text-layers';
 import { crossAttentionBlock, crossKeyValue, feedForwardBlock, selfAttentionBlock, textEmbeddings } from './text-layers';
 
@@ -14,9 +15,9 @@ export const ENCODER_ATTENTION_MASK = 'attention_mask';
 export const ENCODER_IMAGE_EMBEDS = 'encoder_hidden_states';
 export const ENCODER_OUTPUT = 'last_hidden_state';
 
-export function buildTextEncoderGraph(spec: BlipTextSpec, w: CheckpointTensors, prefix = 'text_encoder'): GraphBuilder {
+export function buildTextEncoderGraph(spec: BlipTextSpec, w: CheckpointTensors, quantization: Quantization = 'none', prefix = 'text_encoder'): GraphBuilder {
   const g = new GraphBuilder('blip_text_encoder');
-  const ctx: TextGraphContext = { g, w, spec, prefix };
+  const ctx: TextGraphContext = { g, w, spec, prefix, quantization };
   const ids = g.input(ENCODER_INPUT_IDS, 'int64', ['batch', 'seq']);
   const mask = g.input(ENCODER_ATTENTION_MASK, 'int64', ['batch', 'seq']);
   const image = g.input(ENCODER_IMAGE_EMBEDS, 'float32', ['batch', 'img_seq', spec.encoderHiddenSize]);

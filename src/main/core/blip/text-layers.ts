@@ -6,6 +6,7 @@ import { activation, layerNorm, linear, mergeHeads, scaledDotProductAttention, s
 import type { GraphBuilder } from '../onnx/graph-builder';
 import type { BlipTextSpec } from './blip-config';
 import type { CheckpointTensors } from './checkpoint-tensors';
+import type { Quantization } from './graph-params';
 import { layerNormParams, linearParams, tensorParam } from './graph-params';
 
 export interface TextGraphContext {
@@ -14,6 +15,8 @@ export interface TextGraphContext {
   spec: BlipTextSpec;
   /** checkpoint prefix of the BlipTextModel, e.g. `text_decoder.bert` or `text_encoder` */
   prefix: string;
+  /** how the layers' linear weights are stored; default float32 */
+  quantization?: Quantization;
 }
 
 export interface KeyValue {
@@ -54,8 +57,8 @@ export function crossKeyValue(ctx: TextGraphContext, layer: number, encoderState
   const { n, hd } = heads(spec);
   const D = spec.hiddenSize;
   const lp = `${prefix}.encoder.layer.${layer}.crossattention.self`;
-  const key = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.key`, D, spec.encoderHiddenSize)), n, hd);
-  const value = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.value`, D, spec.encoderHiddenSize)), n, hd);
+  const key = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.key`, D, spec.encoderHiddenSize, ctx.quantization)), n, hd);
+  const value = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.value`, D, spec.encoderHiddenSize, ctx.quantization)), n, hd);
   return { key, value };
 }
 
@@ -63,7 +66,7 @@ export function crossKeyValue(ctx: TextGraphContext, layer: number, encoderState
 function selfOutput(ctx: TextGraphContext, lp: string, context: string, input: string): string {
   const { g, w, spec } = ctx;
   const D = spec.hiddenSize;
-  const dense = linear(g, context, linearParams(g, w, `${lp}.output.dense`, D, D));
+  const dense = linear(g, context, linearParams(g, w, `${lp}.output.dense`, D, D, ctx.quantization));
   return layerNorm(g, g.add(dense, input), layerNormParams(g, w, `${lp}.output.LayerNorm`, D, spec.layerNormEps));
 }
 
@@ -81,9 +84,9 @@ export function selfAttentionBlock(
   const { n, hd } = heads(spec);
   const D = spec.hiddenSize;
   const lp = `${prefix}.encoder.layer.${layer}.attention`;
-  const q = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D)), n, hd);
-  let k = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.key`, D, D)), n, hd);
-  let v = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.value`, D, D)), n, hd);
+  const q = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D, ctx.quantization)), n, hd);
+  let k = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.key`, D, D, ctx.quantization)), n, hd);
+  let v = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.value`, D, D, ctx.quantization)), n, hd);
   if (options.past) {
     k = g.concat([options.past.key, k], 2);
     v = g.concat([options.past.value, v], 2);
@@ -98,7 +101,7 @@ export function crossAttentionBlock(ctx: TextGraphContext, layer: number, x: str
   const { n, hd } = heads(spec);
   const D = spec.hiddenSize;
   const lp = `${prefix}.encoder.layer.${layer}.crossattention`;
-  const q = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D)), n, hd);
+  const q = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D, ctx.quantization)), n, hd);
   const ctxOut = scaledDotProductAttention(g, q, kv.key, kv.value, { scale: { op: 'div', value: Math.sqrt(hd) }, mask });
   return selfOutput(ctx, lp, mergeHeads(g, ctxOut, D), x);
 }
@@ -108,8 +111,8 @@ export function feedForwardBlock(ctx: TextGraphContext, layer: number, x: string
   const { g, w, spec, prefix } = ctx;
   const D = spec.hiddenSize;
   const lp = `${prefix}.encoder.layer.${layer}`;
-  const inter = activation(g, linear(g, x, linearParams(g, w, `${lp}.intermediate.dense`, spec.intermediateSize, D)), spec.hiddenAct);
-  const out = linear(g, inter, linearParams(g, w, `${lp}.output.dense`, D, spec.intermediateSize));
+  const inter = activation(g, linear(g, x, linearParams(g, w, `${lp}.intermediate.dense`, spec.intermediateSize, D, ctx.quantization)), spec.hiddenAct);
+  const out = linear(g, inter, linearParams(g, w, `${lp}.output.dense`, D, spec.intermediateSize, ctx.quantization));
   return layerNorm(g, g.add(out, x), layerNormParams(g, w, `${lp}.output.LayerNorm`, D, spec.layerNormEps), `layer_${layer}_out`);
 }
 
@@ -124,7 +127,7 @@ export function lmHead(ctx: TextGraphContext, x: string, headPrefix: string, wor
   const D = spec.hiddenSize;
   const V = spec.vocabSize;
   const tp = `${headPrefix}.transform`;
-  let h = linear(g, x, linearParams(g, w, `${tp}.dense`, D, D));
+  let h = linear(g, x, linearParams(g, w, `${tp}.dense`, D, D, ctx.quantization));
   h = activation(g, h, spec.hiddenAct);
   h = layerNorm(g, h, layerNormParams(g, w, `${tp}.LayerNorm`, D, spec.layerNormEps));
   const decoderName = `${headPrefix}.decoder.weight`;

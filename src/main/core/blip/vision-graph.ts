@@ -7,6 +7,7 @@ import { activation, layerNorm, linear, mergeHeads, scaledDotProductAttention } 
 import { GraphBuilder } from '../onnx/graph-builder';
 import type { BlipVisionSpec } from './blip-config';
 import type { CheckpointTensors } from './checkpoint-tensors';
+import type { Quantization } from './graph-params';
 import { layerNormParams, linearParams } from './graph-params';
 
 export const VISION_INPUT = 'pixel_values';
@@ -16,7 +17,7 @@ export function visionTokens(spec: BlipVisionSpec): number {
   return (spec.imageSize / spec.patchSize) ** 2 + 1;
 }
 
-export function buildVisionGraph(spec: BlipVisionSpec, w: CheckpointTensors, prefix = 'vision_model'): GraphBuilder {
+export function buildVisionGraph(spec: BlipVisionSpec, w: CheckpointTensors, quantization: Quantization = 'none', prefix = 'vision_model'): GraphBuilder {
   const g = new GraphBuilder('blip_vision');
   const D = spec.hiddenSize;
   const P = spec.patchSize;
@@ -50,19 +51,19 @@ export function buildVisionGraph(spec: BlipVisionSpec, w: CheckpointTensors, pre
     const lp = `${prefix}.encoder.layers.${i}`;
     const residual = h;
     const x = layerNorm(g, h, layerNormParams(g, w, `${lp}.layer_norm1`, D, spec.layerNormEps));
-    const qkv = linear(g, x, linearParams(g, w, `${lp}.self_attn.qkv`, 3 * D, D));
+    const qkv = linear(g, x, linearParams(g, w, `${lp}.self_attn.qkv`, 3 * D, D, quantization));
     // [b, n, 3D] → [3, b, heads, n, hd]: rows of the fused weight are [q; k; v], each split into heads.
     const split = g.transpose(g.reshape(qkv, [0, 0, 3, heads, hd]), [2, 0, 3, 1, 4]);
     const q = g.gather(split, g.scalarInt64(0), 0);
     const k = g.gather(split, g.scalarInt64(1), 0);
     const v = g.gather(split, g.scalarInt64(2), 0);
     const ctx = scaledDotProductAttention(g, q, k, v, { scale: { op: 'mul', value: hd ** -0.5 } });
-    const attn = linear(g, mergeHeads(g, ctx, D), linearParams(g, w, `${lp}.self_attn.projection`, D, D));
+    const attn = linear(g, mergeHeads(g, ctx, D), linearParams(g, w, `${lp}.self_attn.projection`, D, D, quantization));
     h = g.add(attn, residual);
     const residual2 = h;
     const y = layerNorm(g, h, layerNormParams(g, w, `${lp}.layer_norm2`, D, spec.layerNormEps));
-    const fc1 = linear(g, y, linearParams(g, w, `${lp}.mlp.fc1`, spec.intermediateSize, D));
-    const fc2 = linear(g, activation(g, fc1, spec.hiddenAct), linearParams(g, w, `${lp}.mlp.fc2`, D, spec.intermediateSize));
+    const fc1 = linear(g, y, linearParams(g, w, `${lp}.mlp.fc1`, spec.intermediateSize, D, quantization));
+    const fc2 = linear(g, activation(g, fc1, spec.hiddenAct), linearParams(g, w, `${lp}.mlp.fc2`, D, spec.intermediateSize, quantization));
     h = g.add(fc2, residual2, `layer_${i}_out`);
   }
   const out = layerNorm(g, h, layerNormParams(g, w, `${prefix}.post_layernorm`, D, spec.layerNormEps));

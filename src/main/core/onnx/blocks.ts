@@ -5,11 +5,23 @@ import type { GraphBuilder } from './graph-builder';
  * (same operation order, same constants) so the graphs agree with Hugging Face to float rounding.
  */
 
-export interface LinearParams {
+export interface FloatLinearParams {
+  kind?: 'float';
   /** initializer holding the weight as [in, out] (PyTorch stores [out, in]; see `transposeMatrix`). */
   weight: string;
   bias?: string;
 }
+
+/** int8 weights [in, out] with one scale per output column (zero point 0), for DynamicQuantizeMatMul. */
+export interface Int8LinearParams {
+  kind: 'int8';
+  weight: string;
+  scale: string;
+  zeroPoint: string;
+  bias?: string;
+}
+
+export type LinearParams = FloatLinearParams | Int8LinearParams;
 
 export interface LayerNormParams {
   scale: string;
@@ -35,8 +47,31 @@ export function transposeMatrix(data: Float32Array, rows: number, cols: number):
   return out;
 }
 
-/** x @ W + b, like torch.nn.Linear. */
+/**
+ * Symmetric per-column int8 quantisation of an [in, out] matrix. Values use ±63 (7 bits): with uint8
+ * activations, AVX2's 16-bit pairwise multiply-add would saturate on full-range weights.
+ */
+export function quantizeColumnsInt8(w: Float32Array, inDim: number, outDim: number): { q: Int8Array; scale: Float32Array } {
+  const QMAX = 63;
+  const scale = new Float32Array(outDim);
+  for (let i = 0; i < inDim; i++) {
+    for (let o = 0; o < outDim; o++) scale[o] = Math.max(scale[o] as number, Math.abs(w[i * outDim + o] as number));
+  }
+  for (let o = 0; o < outDim; o++) scale[o] = (scale[o] as number) > 0 ? (scale[o] as number) / QMAX : 1;
+  const q = new Int8Array(inDim * outDim);
+  for (let i = 0; i < inDim; i++) {
+    for (let o = 0; o < outDim; o++) q[i * outDim + o] = Math.round((w[i * outDim + o] as number) / (scale[o] as number));
+  }
+  return { q, scale };
+}
+
+/** x @ W + b, like torch.nn.Linear; int8 weights run as onnxruntime's DynamicQuantizeMatMul. */
 export function linear(g: GraphBuilder, x: string, p: LinearParams, name?: string): string {
+  if (p.kind === 'int8') {
+    const inputs = [x, p.weight, p.scale, p.zeroPoint, ...(p.bias ? [p.bias] : [])];
+    const [y] = g.node('DynamicQuantizeMatMul', inputs, {}, { domain: 'com.microsoft', name: name ?? 'qmatmul' });
+    return y as string;
+  }
   const y = g.matmul(x, p.weight, name ? `${name}_mm` : undefined);
   return p.bias ? g.add(y, p.bias, name) : y;
 }

@@ -1,0 +1,175 @@
+/** Compiling into the model cache: reuse, determinism, .bin vs .safetensors, and bad inputs. */
+import { cp, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBlipModel } from '../../src/main/core/blip/blip-model';
+import { compileBlip } from '../../src/main/core/blip/compile-blip';
+import { ModelFileError } from '../../src/main/core/errors';
+import { randomBlipWeights, tinyCaptionerConfig, writeTinyBlipCaptioner } from '../../src/main/core/test-models/tiny-blip';
+import { writeSafetensors } from '../../src/main/core/weights/safetensors';
+import type { WeightMap } from '../../src/main/core/weights/weight-tensor';
+import { patternPng } from './blip-helpers';
+
+let work: string;
+let good: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'tandem-blip-compile-'));
+  good = join(work, 'good');
+  await writeTinyBlipCaptioner(good);
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Cache entries and temporary build folders: after a failed compile there must be none. */
+async function cacheEntries(cacheDir: string): Promise<string[]> {
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith('blip-') || n.startsWith('.tmp-'));
+}
+
+let counter = 0;
+/** A copy of the good model whose files `edit` may change. */
+async function variant(edit: (dir: string) => Promise<void>): Promise<{ dir: string; cache: string }> {
+  const dir = join(work, `variant-${++counter}`);
+  await cp(good, dir, { recursive: true });
+  await edit(dir);
+  return { dir, cache: join(work, `cache-${counter}`) };
+}
+
+async function editConfig(dir: string, change: (c: Record<string, any>) => void): Promise<void> {
+  const p = join(dir, 'config.json');
+  const c = JSON.parse(await readFile(p, 'utf8')) as Record<string, any>;
+  change(c);
+  await writeFile(p, JSON.stringify(c));
+}
+
+async function writeWeights(dir: string, change: (w: WeightMap) => void): Promise<void> {
+  const w = randomBlipWeights(tinyCaptionerConfig(), 1234);
+  change(w);
+  await writeSafetensors(join(dir, 'model.safetensors'), w);
+}
+
+async function expectCompileError(v: { dir: string; cache: string }, pattern: RegExp, file?: string): Promise<ModelFileError> {
+  const err = await compileBlip(v.dir, v.cache).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ModelFileError);
+  expect((err as Error).message).toMatch(pattern);
+  if (file) expect((err as ModelFileError).file.endsWith(file)).toBe(true);
+  expect(await cacheEntries(v.cache)).toEqual([]);
+  return err as ModelFileError;
+}
+
+describe('model cache', () => {
+  it('compiles once, then reuses the entry; a damaged entry is rebuilt', async () => {
+    const cache = join(work, 'cache-reuse');
+    const first = await compileBlip(good, cache);
+    expect(first.built).toBe(true);
+    expect(first.manifest.graphs).toEqual({ vision: 'vision.onnx', crossKv: 'cross-kv.onnx', textDecoder: 'text-decoder.onnx' });
+    expect((await readdir(first.dir)).sort()).toEqual(
+      ['cross-kv.onnx', 'cross-kv.onnx.data', 'manifest.json', 'text-decoder.onnx', 'text-decoder.onnx.data', 'vision.onnx', 'vision.onnx.data'].sort(),
+    );
+    const second = await compileBlip(good, cache);
+    expect(second.built).toBe(false);
+    expect(second.dir).toBe(first.dir);
+    expect(await cacheEntries(cache)).toEqual([first.dir.split('/').at(-1)]);
+
+    await rm(join(first.dir, 'text-decoder.onnx'));
+    const third = await compileBlip(good, cache);
+    expect(third.built).toBe(true);
+    expect((await stat(join(third.dir, 'text-decoder.onnx'))).isFile()).toBe(true);
+  });
+
+  it('other weights get another entry; the same weights compile to identical bytes', async () => {
+    const other = await variant((d) => writeWeights(d, (w) => ((w.get('text_decoder.cls.predictions.bias')!.data as Float32Array)[5] = 9)));
+    const a = await compileBlip(good, join(work, 'cache-det-a'));
+    const b = await compileBlip(good, join(work, 'cache-det-b'));
+    const c = await compileBlip(other.dir, join(work, 'cache-det-a'));
+    expect(c.dir).not.toBe(a.dir);
+    for (const f of ['vision.onnx', 'vision.onnx.data', 'text-decoder.onnx', 'text-decoder.onnx.data']) {
+      expect(Buffer.compare(await readFile(join(a.dir, f)), await readFile(join(b.dir, f)))).toBe(0);
+    }
+  });
+
+  it('.bin and .safetensors versions of the same weights compile to identical outputs', async () => {
+    const binDir = join(work, 'as-bin');
+    await writeTinyBlipCaptioner(binDir, { format: 'bin' });
+    const cache = join(work, 'cache-formats');
+    const fromBin = await compileBlip(binDir, cache);
+    const fromSt = await compileBlip(good, cache);
+    expect(fromBin.manifest.checkpoint).toEqual({ format: 'torch-bin', files: ['pytorch_model.bin'] });
+    expect(fromSt.manifest.checkpoint.format).toBe('safetensors');
+    for (const f of ['vision.onnx.data', 'cross-kv.onnx.data', 'text-decoder.onnx.data']) {
+      expect(Buffer.compare(await readFile(join(fromBin.dir, f)), await readFile(join(fromSt.dir, f)))).toBe(0);
+    }
+    const img = await patternPng(7);
+    const [m1, m2] = [await loadBlipModel({ modelDir: binDir, cacheDir: cache, threads: 1 }), await loadBlipModel({ modelDir: good, cacheDir: cache, threads: 1 })];
+    try {
+      const [c1] = await m1.caption([img], { returnLogits: true });
+      const [c2] = await m2.caption([img], { returnLogits: true });
+      expect(c1!.tokenIds).toEqual(c2!.tokenIds);
+      expect(c1!.stepLogits).toEqual(c2!.stepLogits);
+    } finally {
+      await m1.dispose();
+      await m2.dispose();
+    }
+  });
+});
+
+describe('bad input fails with a specific error and leaves nothing half-written', () => {
+  it('missing config.json', async () => {
+    await expectCompileError(await variant((d) => rm(join(d, 'config.json'))), /no readable config\.json/, 'config.json');
+  });
+
+  it('config.json that is not JSON', async () => {
+    await expectCompileError(await variant((d) => writeFile(join(d, 'config.json'), '{ not json')), /not valid JSON/, 'config.json');
+  });
+
+  it('unknown model_type', async () => {
+    await expectCompileError(await variant((d) => editConfig(d, (c) => (c.model_type = 'bert'))), /model_type "bert" is not a BLIP model/, 'config.json');
+  });
+
+  it('unsupported architecture', async () => {
+    await expectCompileError(await variant((d) => editConfig(d, (c) => (c.architectures = ['BlipForImageTextRetrieval']))), /BlipForImageTextRetrieval/);
+  });
+
+  it('unknown activation and inconsistent sizes', async () => {
+    await expectCompileError(await variant((d) => editConfig(d, (c) => (c.text_config.hidden_act = 'mish'))), /text_config\.hidden_act = "mish"/);
+    await expectCompileError(await variant((d) => editConfig(d, (c) => (c.vision_config.num_attention_heads = 5))), /not a multiple of num_attention_heads 5/);
+  });
+
+  it('no weight file', async () => {
+    await expectCompileError(await variant((d) => rm(join(d, 'model.safetensors'))), /expected model\.safetensors .*pytorch_model\.bin/);
+  });
+
+  it('truncated safetensors names the tensor cut off', async () => {
+    const v = await variant(async (d) => {
+      const p = join(d, 'model.safetensors');
+      await truncate(p, (await stat(p)).size - 100);
+    });
+    await expectCompileError(v, /truncated: tensor vision_model\.\S+ ends at byte/, 'model.safetensors');
+  });
+
+  it('a tensor whose shape does not match the config', async () => {
+    const name = 'text_decoder.bert.encoder.layer.1.attention.self.query.weight';
+    const v = await variant((d) => writeWeights(d, (w) => w.set(name, { storedDType: 'float32', shape: [32, 31], data: new Float32Array(32 * 31) })));
+    await expectCompileError(v, /Tensor text_decoder\.bert\.encoder\.layer\.1\.attention\.self\.query\.weight .* has shape \[32, 31\] but the config needs \[32, 32\]/);
+  });
+
+  it('a missing tensor', async () => {
+    const v = await variant((d) => writeWeights(d, (w) => w.delete('vision_model.post_layernorm.bias')));
+    await expectCompileError(v, /has no tensor vision_model\.post_layernorm\.bias/, 'model.safetensors');
+  });
+
+  it('a config that disagrees with the checkpoint (more layers than it has)', async () => {
+    const v = await variant((d) => editConfig(d, (c) => (c.text_config.num_hidden_layers = 3)));
+    await expectCompileError(v, /has no tensor text_decoder\.bert\.encoder\.layer\.2\./);
+  });
+
+  it('loadBlipModel surfaces the same error', async () => {
+    const v = await variant((d) => editConfig(d, (c) => (c.model_type = 'clip')));
+    await expect(loadBlipModel({ modelDir: v.dir, cacheDir: v.cache })).rejects.toBeInstanceOf(ModelFileError);
+    expect(await cacheEntries(v.cache)).toEqual([]);
+  });
+});
