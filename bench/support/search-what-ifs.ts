@@ -170,4 +170,51 @@ export async function runWhatIfs(db: Db, samples: Sample[], slowMs: number): Pro
       table(['variant', 'n', 'p50', 'p95', 'p99', 'p95 vs as-is'], [summaryRow('default cache', before, null), summaryRow('64 MiB cache', after, before)]),
     );
   }
+
+  // D. One-letter prefixes while typing: the FTS table has prefix indexes for 2–4 letters only.
+  const oneLetter = samples
+    .map((s) => s.q)
+    .filter((q): q is SearchQuery => q.op === 'search' && q.kind === 'typing prefix' && /^\p{L}$/u.test(q.text.trim()));
+  if (oneLetter.length > 0) {
+    const sizeOf = (name: string): number =>
+      (db.prepare("SELECT coalesce(sum(pgsize), 0) AS n FROM dbstat WHERE name LIKE ? || '%'").get(name) as { n: number }).n;
+    const t0 = performance.now();
+    db.exec(`CREATE VIRTUAL TABLE bench_fts_p1 USING fts5(caption, tags, chat, file_name, folder,
+      tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3 4')`);
+    db.exec('INSERT INTO bench_fts_p1 (rowid, caption, tags, chat, file_name, folder) SELECT rowid, caption, tags, chat, file_name, folder FROM photo_fts');
+    const buildMs = performance.now() - t0;
+    let sizes: string;
+    try {
+      sizes = `photo_fts ${fmtMiB(sizeOf('photo_fts'))} → with 1-letter prefixes ${fmtMiB(sizeOf('bench_fts_p1'))}`;
+    } catch {
+      sizes = 'sizes unavailable (no dbstat)';
+    }
+    const page = (table: string, q: SearchQuery): number => {
+      const p = searchParts(q)!;
+      const where = p.where.replace('photo_fts MATCH', `${table} MATCH`);
+      return time(() => {
+        db.prepare(`SELECT count(*) FROM ${table} JOIN photos p ON p.id = ${table}.rowid WHERE ${where}`).get(p.params);
+        db.prepare(
+          `SELECT ${SUMMARY_COLUMNS}, bm25(${table}, ${BM25_WEIGHTS}) AS rank, highlight(${table}, 0, char(1), char(2)) AS hl
+           FROM ${table} JOIN photos p ON p.id = ${table}.rowid JOIN roots r ON r.id = p.root_id
+           WHERE ${where} ORDER BY rank, p.id DESC LIMIT @limit OFFSET @offset`,
+        ).all({ ...p.params, limit: q.limit, offset: q.offset });
+      }).ms;
+    };
+    const cur: number[] = [];
+    const p1: number[] = [];
+    for (const q of oneLetter) {
+      cur.push(page('photo_fts', q));
+      p1.push(page('bench_fts_p1', q));
+    }
+    db.exec('DROP TABLE bench_fts_p1');
+    console.log(`D. ${oneLetter.length} one-letter searches with a prefix='1 2 3 4' FTS table (built in ${(buildMs / 1000).toFixed(1)} s; ${sizes}):`);
+    console.log(
+      table(['variant', 'n', 'p50', 'p95', 'p99', 'p95 vs as-is'], [summaryRow("prefix='2 3 4' (as is)", cur, null), summaryRow("prefix='1 2 3 4'", p1, cur)]),
+    );
+  }
+}
+
+function fmtMiB(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
 }

@@ -150,6 +150,121 @@ export const JobProgress = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
+export const CaptionSettingsSchema = z.object({
+  numBeams: z.number().int().min(1).max(16),
+  maxLength: z.number().int().min(2).max(512),
+  minLength: z.number().int().min(0).max(512),
+  repetitionPenalty: z.number().positive().max(10),
+  prompt: z.string().nullable(),
+});
+
+export const CaptionScopeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('all') }),
+  z.object({ kind: z.literal('missing') }),
+  z.object({ kind: z.literal('folder'), rootId: z.number().int().optional(), folder: z.string() }),
+  z.object({ kind: z.literal('roots'), rootIds: z.array(z.number().int()) }),
+  z.object({ kind: z.literal('photos'), photoIds: z.array(z.number().int()).min(1) }),
+]);
+
+export const JobCountsSchema = z.object({
+  queued: z.number().int(),
+  running: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+});
+
+export const JobFailure = z.object({
+  jobId: z.number().int(),
+  photoId: z.number().int(),
+  relPath: z.string(),
+  model: z.string(),
+  error: z.string().nullable(),
+  attempts: z.number().int(),
+});
+export type JobFailure = z.infer<typeof JobFailure>;
+
+export const ModelEntry = z.object({
+  name: z.string(),
+  kind: z.string(),
+  description: z.string().nullable(),
+  known: z.boolean(),
+  status: z.string(),
+  problem: z.string().nullable(),
+  source: z.string().nullable(),
+  repo: z.string().nullable(),
+  revision: z.string().nullable(),
+  dir: z.string().nullable(),
+  bytesOnDisk: z.number(),
+  downloadBytes: z.number().nullable(),
+  stagedBytes: z.number(),
+  installedAt: z.string().nullable(),
+});
+export type ModelEntry = z.infer<typeof ModelEntry>;
+
+export const ModelDownloadProgress = z.object({
+  pack: z.string(),
+  phase: z.enum(['resolving', 'downloading', 'done', 'failed', 'cancelled']),
+  file: z.string(),
+  fileIndex: z.number().int(),
+  fileCount: z.number().int(),
+  fileBytes: z.number(),
+  fileTotal: z.number().nullable(),
+  packBytes: z.number(),
+  packTotal: z.number().nullable(),
+  bytesPerSecond: z.number(),
+  etaSeconds: z.number().nullable(),
+  error: z.string().nullable().optional(),
+});
+export type ModelDownloadProgress = z.infer<typeof ModelDownloadProgress>;
+
+export const ChatRoute = z.enum(['auto', 'blip', 'llava']);
+export type ChatRoute = z.infer<typeof ChatRoute>;
+
+export const ChatMessage = z.object({
+  id: z.number().int(),
+  chatId: z.number().int(),
+  role: z.enum(['system', 'user', 'assistant']),
+  text: z.string(),
+  /** Which model answered, e.g. 'model:blip-vqa-base'; null for user turns. */
+  model: z.string().nullable(),
+  route: z.enum(['blip', 'llava']).nullable(),
+  createdAt: z.string(),
+  durationMs: z.number().nullable(),
+  tokens: z.number().int().nullable(),
+  stopped: z.boolean(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const Chat = z.object({
+  id: z.number().int(),
+  photoId: z.number().int(),
+  title: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  messages: z.array(ChatMessage),
+});
+export type Chat = z.infer<typeof Chat>;
+
+/** User-level settings (threads, batch size, caption defaults, models per role, LLaVA backend, theme). */
+export const AppSettings = z.object({
+  threads: z.number().int().min(1).max(64),
+  batchSize: z.number().int().min(1).max(64),
+  caption: CaptionSettingsSchema,
+  captionModel: z.string(),
+  vqaModel: z.string(),
+  chatModel: z.string(),
+  chatBackend: z.enum(['embedded', 'ollama', 'openai']),
+  engineBaseUrl: z.string(),
+  engineModel: z.string(),
+  engineTimeoutSec: z.number().int().min(1).max(3600),
+  temperature: z.number().min(0).max(2),
+  topP: z.number().min(0).max(1),
+  maxNewTokens: z.number().int().min(1).max(4096),
+  theme: z.enum(['system', 'light', 'dark']),
+});
+export type AppSettings = z.infer<typeof AppSettings>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -188,6 +303,59 @@ export const channels = {
     }),
     reply: SearchResult,
   },
+  'captions.history': { request: z.object({ photoId: z.number().int() }), reply: z.array(CaptionEntry) },
+  /** Makes an earlier caption the shown one again (as a new user entry, so history keeps every step). */
+  'captions.revert': { request: z.object({ photoId: z.number().int(), captionId: z.number().int() }), reply: PhotoDetail },
+  /** Queues caption jobs and starts (or continues) the run in the background; progress comes as `jobs.progress`. */
+  'captions.start': {
+    request: z.object({
+      scope: CaptionScopeSchema,
+      model: z.string().optional(),
+      settings: CaptionSettingsSchema.partial().optional(),
+      regenerate: z.boolean().optional(),
+    }),
+    reply: z.object({ queued: z.number().int(), model: z.string() }),
+  },
+  'captions.pause': { request: Empty, reply: Ok },
+  'captions.resume': { request: Empty, reply: Ok },
+  'captions.cancel': { request: z.object({ model: z.string().optional() }), reply: Ok },
+  'jobs.status': {
+    request: Empty,
+    reply: z.object({ counts: JobCountsSchema, progress: JobProgress.nullable() }),
+  },
+  'jobs.failures': { request: z.object({ limit: z.number().int().min(1).max(1000).default(200) }), reply: z.array(JobFailure) },
+  'jobs.retry': { request: z.object({ jobIds: z.array(z.number().int()).optional() }), reply: z.object({ requeued: z.number().int() }) },
+  /** A photo the user opened jumps the caption queue. */
+  'jobs.prioritize': { request: z.object({ photoId: z.number().int() }), reply: Ok },
+  'models.list': { request: Empty, reply: z.array(ModelEntry) },
+  /** Starts a download in the background; progress comes as `models.progress`. */
+  'models.install': { request: z.object({ name: z.string() }), reply: Ok },
+  'models.cancelInstall': { request: z.object({ name: z.string() }), reply: Ok },
+  'models.import': { request: z.object({ dir: z.string(), name: z.string().optional() }), reply: ModelEntry },
+  'models.remove': { request: z.object({ name: z.string() }), reply: Ok },
+  'settings.get': { request: Empty, reply: AppSettings },
+  'settings.set': { request: AppSettings.partial(), reply: AppSettings },
+  /** Short factual question answered by BLIP VQA; stored with the photo. */
+  'vqa.ask': {
+    request: z.object({ photoId: z.number().int(), question: z.string().min(1) }),
+    reply: z.object({ answer: z.string(), model: z.string(), ms: z.number() }),
+  },
+  'chat.list': { request: z.object({ photoId: z.number().int() }), reply: z.array(Chat) },
+  'chat.new': { request: z.object({ photoId: z.number().int() }), reply: Chat },
+  /**
+   * Sends a user turn. The reply comes at once with the message ids; the answer streams as `chat.token`
+   * events and ends with `chat.done`.
+   */
+  'chat.send': {
+    request: z.object({ photoId: z.number().int(), chatId: z.number().int().optional(), text: z.string().min(1), route: ChatRoute.default('auto') }),
+    reply: z.object({ chatId: z.number().int(), userMessageId: z.number().int(), assistantMessageId: z.number().int(), route: z.enum(['blip', 'llava']) }),
+  },
+  'chat.stop': { request: z.object({ assistantMessageId: z.number().int() }), reply: Ok },
+  /** Checks the LLaVA engine backend (Ollama / OpenAI-compatible) with the given or saved settings. */
+  'chat.testBackend': {
+    request: z.object({ backend: z.enum(['ollama', 'openai']).optional(), baseUrl: z.string().optional(), model: z.string().optional() }),
+    reply: z.object({ ok: z.boolean(), message: z.string() }),
+  },
   /** Opens the OS folder picker; answered by the app shell, not the core. */
   'dialog.pickFolder': { request: Empty, reply: z.object({ path: z.string().nullable() }) },
 } as const;
@@ -203,6 +371,9 @@ export const events = {
   'library.changed': z.object({ reason: z.string() }),
   'jobs.progress': JobProgress,
   'caption.added': z.object({ photoId: z.number().int(), text: z.string(), source: z.string() }),
+  'models.progress': ModelDownloadProgress,
+  'chat.token': z.object({ chatId: z.number().int(), assistantMessageId: z.number().int(), token: z.string() }),
+  'chat.done': z.object({ chatId: z.number().int(), message: ChatMessage }),
 } as const;
 export type EventName = keyof typeof events;
 export type EventOf<E extends EventName> = z.output<(typeof events)[E]>;

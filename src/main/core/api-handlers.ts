@@ -4,10 +4,12 @@ import { TandemError } from './errors';
 
 /** Channels the core answers; `dialog.*` belong to the app shell (or the test harness). */
 export type CoreChannel = Exclude<ChannelName, `dialog.${string}`>;
+type ChatChannel = Extract<CoreChannel, `chat.${string}`>;
 
-export type CoreHandlers = {
-  [C in CoreChannel]: (request: ParsedRequestOf<C>) => Promise<ReplyOf<C>> | ReplyOf<C>;
-};
+export type Handler<C extends ChannelName> = (request: ParsedRequestOf<C>) => Promise<ReplyOf<C>> | ReplyOf<C>;
+
+/** Chat channels are bound by the chat service's own handler module. */
+export type CoreHandlers = { [C in Exclude<CoreChannel, ChatChannel>]: Handler<C> } & { [C in ChatChannel]?: Handler<C> };
 
 /** Binds every core channel to the service that does the work. No channel holds logic of its own. */
 export function createCoreHandlers(core: Core): CoreHandlers {
@@ -28,6 +30,86 @@ export function createCoreHandlers(core: Core): CoreHandlers {
       return core.photos.detail(photoId, core.captions.history(photoId));
     },
     'search.query': ({ query, filters, page }) => core.search.search(query, filters, page.offset, page.limit),
+    'captions.history': ({ photoId }) => {
+      core.photos.row(photoId);
+      return core.captions.history(photoId);
+    },
+    'captions.revert': ({ photoId, captionId }) => {
+      core.captions.revertTo(photoId, captionId);
+      return core.photos.detail(photoId, core.captions.history(photoId));
+    },
+    'captions.start': ({ scope, model, settings, regenerate }) => {
+      const app = core.settings.get();
+      const ref = core.captioning.resolveModel({ model: model ?? app.captionModel });
+      const full = core.captioning.settings({ ...app.caption, ...settings });
+      const queued = core.captioning.enqueue(scope, ref.name, full, { regenerate: regenerate ?? false });
+      core.captioning.startInBackground({ model: ref.name, settings: full, batchSize: app.batchSize, threads: app.threads });
+      return { queued, model: ref.name };
+    },
+    'captions.pause': () => {
+      core.captioning.pause();
+      return { ok: true as const };
+    },
+    'captions.resume': () => {
+      core.captioning.resume();
+      return { ok: true as const };
+    },
+    'captions.cancel': ({ model }) => {
+      core.captioning.cancel(model ?? core.captioning.lastProgress?.model);
+      return { ok: true as const };
+    },
+    'jobs.status': () => ({ counts: core.captioning.jobs.counts(), progress: core.captioning.lastProgress }),
+    'jobs.failures': ({ limit }) =>
+      core.captioning.jobs.failures(limit).map((f) => ({
+        jobId: f.id,
+        photoId: f.photo_id,
+        relPath: f.rel_path,
+        model: f.model,
+        error: f.error,
+        attempts: f.attempts,
+      })),
+    'jobs.retry': ({ jobIds }) => {
+      const requeued = core.captioning.jobs.retry(jobIds ? { jobIds } : {});
+      const model = core.captioning.lastProgress?.model ?? core.settings.get().captionModel;
+      const app = core.settings.get();
+      if (requeued > 0) core.captioning.startInBackground({ model, settings: app.caption, batchSize: app.batchSize, threads: app.threads });
+      return { requeued };
+    },
+    'jobs.prioritize': ({ photoId }) => {
+      core.captioning.jobs.prioritize(photoId);
+      return { ok: true as const };
+    },
+    'models.list': () => core.models.list(),
+    'models.install': ({ name }) => {
+      core.downloads.start(name);
+      return { ok: true as const };
+    },
+    'models.cancelInstall': ({ name }) => {
+      core.downloads.cancel(name);
+      return { ok: true as const };
+    },
+    'models.import': async ({ dir, name }) => {
+      const installed = await core.models.import(dir, name ? { name } : {});
+      const entry = (await core.models.list()).find((m) => m.name === installed.name);
+      if (!entry) throw new TandemError('internal', `Imported ${installed.name} but cannot list it.`);
+      return entry;
+    },
+    'models.remove': async ({ name }) => {
+      await core.models.remove(name);
+      return { ok: true as const };
+    },
+    'settings.get': () => core.settings.get(),
+    'settings.set': (patch) => core.settings.set(patch),
+    'vqa.ask': async ({ photoId, question }) => {
+      const row = core.photos.row(photoId);
+      const app = core.settings.get();
+      const ref = core.captioning.resolveModel({ model: app.vqaModel });
+      const client = core.captioning.ensureClient();
+      await client.load({ model: ref.name, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads: app.threads });
+      const reply = await client.answer({ path: core.photos.absolutePath(row), question, settings: core.captioning.settings(app.caption) });
+      core.answers.add(photoId, question, reply.answer, `model:${ref.name}`);
+      return { answer: reply.answer, model: `model:${ref.name}`, ms: reply.ms };
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { AnswerStore } from './captions/answer-store';
 import { CaptionStore } from './captions/caption-store';
 import { EventBus } from './event-bus';
 import { forkWorker, type SpawnWorker } from './inference/worker-handle';
@@ -8,7 +9,9 @@ import { MediaService } from './library/media-service';
 import { PhotoStore } from './library/photo-store';
 import { dataPaths, type DataPaths } from './paths';
 import { hubSettingsFromEnv } from './models/hub-downloader';
+import { ModelDownloads } from './models/model-downloads';
 import { ModelStore } from './models/model-store';
+import { SettingsStore } from './settings/settings-store';
 import { SearchService } from './search/search-service';
 import { openDatabase, type Db } from './store/database';
 
@@ -20,10 +23,13 @@ export interface Core {
   library: LibraryService;
   photos: PhotoStore;
   captions: CaptionStore;
+  answers: AnswerStore;
   search: SearchService;
   media: MediaService;
   models: ModelStore;
   captioning: CaptionService;
+  downloads: ModelDownloads;
+  settings: SettingsStore;
   /** Stops the inference process, then closes the database. */
   close(): Promise<void>;
 }
@@ -51,6 +57,7 @@ export function openCore(opts: OpenCoreOptions): Core {
     modelCacheDir: paths.modelCacheDir,
     spawnWorker: opts.spawnWorker ?? (() => forkWorker()),
   });
+  const downloads = new ModelDownloads(models, events);
   return {
     paths,
     db,
@@ -58,11 +65,15 @@ export function openCore(opts: OpenCoreOptions): Core {
     library: new LibraryService({ db, events, thumbsDir: paths.thumbsDir, dbFile: paths.dbFile, dataDir: paths.dataDir }),
     photos,
     captions,
+    answers: new AnswerStore(db),
     search: new SearchService(db),
     media: new MediaService(db, paths.thumbsDir),
     models,
     captioning,
+    downloads,
+    settings: new SettingsStore(db),
     close: async () => {
+      downloads.cancelAll();
       await captioning.close();
       db.close();
     },

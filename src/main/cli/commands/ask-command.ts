@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { openCore } from '../../core/core';
 import { InvalidInputError } from '../../core/errors';
-import { nowIso } from '../../core/store/database';
 import type { CliCommand } from '../command';
 import { line, printJson } from '../output';
 import { generationOptions, runOptions, settingsFromOptions } from './caption-options';
@@ -29,9 +28,7 @@ export const askCommand: CliCommand = {
       await client.load({ model: ref.name, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads: runOptions(values).threads ?? 2 });
       const reply = await client.answer({ path, question, settings: core.captioning.settings(settingsFromOptions(values)) });
       if (row) {
-        core.db
-          .prepare('INSERT INTO answers (photo_id, question, answer, model, created_at) VALUES (?, ?, ?, ?, ?)')
-          .run(row.id, question, reply.answer, `model:${ref.name}`, nowIso());
+        core.answers.add(row.id, question, reply.answer, `model:${ref.name}`);
       }
       if (ctx.json) printJson(ctx, { photoId: row?.id ?? null, path, question, answer: reply.answer, model: ref.name, ms: Math.round(reply.ms) });
       else line(ctx, `${reply.answer}    (${ref.name})`);

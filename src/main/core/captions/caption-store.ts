@@ -39,6 +39,13 @@ export class CaptionStore {
     return rows.map((r) => ({ id: r.id, source: r.source, text: r.text, settings: r.settings, createdAt: r.created_at }));
   }
 
+  /** Makes an earlier caption the shown one again, as a new user entry so the history keeps every step. */
+  revertTo(photoId: number, captionId: number): void {
+    const row = this.db.prepare('SELECT text FROM captions WHERE id = ? AND photo_id = ?').get(captionId, photoId) as { text: string } | undefined;
+    if (!row) throw new NotFoundError(`Caption ${captionId} does not belong to photo ${photoId}.`);
+    this.add(photoId, 'user', row.text);
+  }
+
   /** Recomputes photos.caption_text/source from the history. An empty user edit means "no caption". */
   refreshShown(photoId: number): void {
     const rows = this.db

@@ -104,6 +104,7 @@ export class CaptionService {
       photos: this.deps.photos,
       client,
       onProgress: (p) => {
+        this.lastProgress = p;
         opts.onProgress?.(p);
         this.deps.events.emit('jobs.progress', p);
       },
@@ -123,6 +124,37 @@ export class CaptionService {
     } finally {
       this.runner = null;
     }
+  }
+
+  /** The latest progress of the current or last run, for a UI that opens mid-run. */
+  lastProgress: CaptionProgress | null = null;
+
+  get running(): boolean {
+    return this.runner !== null;
+  }
+
+  /**
+   * Starts a run without waiting for it (the app's "Caption" button). If one is running for the same
+   * model, the new jobs simply join its queue. Failures end up in the progress event, never unhandled.
+   */
+  startInBackground(opts: Omit<CaptionRunSettings, 'signal'>): void {
+    if (this.runner) return;
+    this.run(opts).catch((err: unknown) => {
+      const failed: CaptionProgress = {
+        state: 'failed',
+        model: opts.model ?? opts.modelDir ?? DEFAULT_CAPTION_MODEL,
+        done: 0,
+        total: 0,
+        failed: 0,
+        photosPerSec: 0,
+        etaSec: null,
+        currentPhotoId: null,
+        currentPath: null,
+        message: err instanceof Error ? err.message : String(err),
+      };
+      this.lastProgress = failed;
+      this.deps.events.emit('jobs.progress', failed);
+    });
   }
 
   pause(): void {

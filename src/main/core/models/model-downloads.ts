@@ -1,0 +1,55 @@
+import type { ModelDownloadProgress } from '../../../shared/api';
+import { errorMessage, TandemError } from '../errors';
+import type { EventBus } from '../event-bus';
+import type { ModelStore } from './model-store';
+
+/** Downloads started from the app: run in the background, report through `models.progress`, cancellable. */
+export class ModelDownloads {
+  private readonly active = new Map<string, AbortController>();
+
+  constructor(
+    private readonly models: ModelStore,
+    private readonly events: EventBus,
+  ) {}
+
+  isActive(name: string): boolean {
+    return this.active.has(name);
+  }
+
+  start(name: string): void {
+    if (this.active.has(name)) return;
+    if (!this.models.knownPacks().some((p) => p.name === name)) {
+      throw new TandemError('unknown_model', `There is no model pack called “${name}”.`);
+    }
+    const controller = new AbortController();
+    this.active.set(name, controller);
+    let last: ModelDownloadProgress | null = null;
+    const base = (): ModelDownloadProgress =>
+      last ?? {
+        pack: name, phase: 'resolving', file: '', fileIndex: 0, fileCount: 0, fileBytes: 0, fileTotal: null,
+        packBytes: 0, packTotal: null, bytesPerSecond: 0, etaSeconds: null,
+      };
+    this.models
+      .install(name, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          last = { ...p, error: null };
+          this.events.emit('models.progress', last);
+        },
+      })
+      .then(() => this.events.emit('models.progress', { ...base(), phase: 'done', error: null }))
+      .catch((err: unknown) => {
+        const cancelled = controller.signal.aborted;
+        this.events.emit('models.progress', { ...base(), phase: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : errorMessage(err) });
+      })
+      .finally(() => this.active.delete(name));
+  }
+
+  cancel(name: string): void {
+    this.active.get(name)?.abort(new TandemError('cancelled', 'Download cancelled.'));
+  }
+
+  cancelAll(): void {
+    for (const c of this.active.values()) c.abort(new TandemError('cancelled', 'Download cancelled.'));
+  }
+}
