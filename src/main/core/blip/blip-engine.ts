@@ -25,7 +25,7 @@ import {
 import { ENCODER_ATTENTION_MASK, ENCODER_IMAGE_EMBEDS, ENCODER_INPUT_IDS, ENCODER_OUTPUT } from './text-encoder-graph';
 import { VISION_INPUT, VISION_OUTPUT } from './vision-graph';
 
-/** Encoder keys/values for every decoder layer, each [rows, heads, encSeq, hd], plus the encoder mask. */
+/** Encoder keys [rows, heads, hd, encSeq] and values [rows, heads, encSeq, hd] for every decoder layer, plus the encoder mask. */
 export interface CrossAttentionInputs {
   keys: Float32Array[];
   values: Float32Array[];
@@ -172,7 +172,7 @@ export class DecoderState implements StepModel {
     for (let i = 0; i < this.layers; i++) {
       feeds[pastKey(i)] = float32(this.pastKeys[i] as Float32Array, [rows, heads, this.pastLen, hd]);
       feeds[pastValue(i)] = float32(this.pastValues[i] as Float32Array, [rows, heads, this.pastLen, hd]);
-      feeds[crossKey(i)] = float32(this.crossKeys[i] as Float32Array, [rows, heads, encSeq, hd]);
+      feeds[crossKey(i)] = float32(this.crossKeys[i] as Float32Array, [rows, heads, hd, encSeq]);
       feeds[crossValue(i)] = float32(this.crossValues[i] as Float32Array, [rows, heads, encSeq, hd]);
     }
     const out = await this.runner.run(feeds);

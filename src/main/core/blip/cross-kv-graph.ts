@@ -19,7 +19,7 @@ export function buildCrossKvGraph(spec: BlipTextSpec, w: CheckpointTensors, quan
   const ctx = { g, w, spec, prefix: `${prefix}.bert`, quantization };
   for (let i = 0; i < spec.numHiddenLayers; i++) {
     const kv = crossKeyValue(ctx, i, states);
-    g.output(kv.key, crossKey(i), 'float32', ['batch', heads, 'enc_seq', hd]);
+    g.output(kv.key, crossKey(i), 'float32', ['batch', heads, hd, 'enc_seq']);
     g.output(kv.value, crossValue(i), 'float32', ['batch', heads, 'enc_seq', hd]);
   }
   return g;

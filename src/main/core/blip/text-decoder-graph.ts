@@ -39,7 +39,7 @@ export function buildTextDecoderGraph(spec: BlipTextSpec, w: CheckpointTensors, 
   }
   for (let i = 0; i < L; i++) {
     cross.push({
-      key: g.input(crossKey(i), 'float32', ['batch', heads, 'enc_seq', hd]),
+      key: g.input(crossKey(i), 'float32', ['batch', heads, hd, 'enc_seq']),
       value: g.input(crossValue(i), 'float32', ['batch', heads, 'enc_seq', hd]),
     });
   }

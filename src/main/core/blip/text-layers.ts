@@ -51,13 +51,18 @@ export function textEmbeddings(ctx: TextGraphContext, inputIds: string, position
   return { hidden, wordEmbeddings };
 }
 
-/** Projects encoder states to one cross-attention layer's key and value, as [b, heads, s_enc, hd]. */
+/**
+ * Projects encoder states to one cross-attention layer's key and value. The key comes out transposed,
+ * [b, heads, hd, s_enc], ready for q·k, so a decoder reusing it at every step never transposes it again;
+ * the value is [b, heads, s_enc, hd].
+ */
 export function crossKeyValue(ctx: TextGraphContext, layer: number, encoderStates: string): KeyValue {
   const { g, w, spec, prefix } = ctx;
   const { n, hd } = heads(spec);
   const D = spec.hiddenSize;
   const lp = `${prefix}.encoder.layer.${layer}.crossattention.self`;
-  const key = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.key`, D, spec.encoderHiddenSize, ctx.quantization)), n, hd);
+  const keyFlat = linear(g, encoderStates, linearParams(g, w, `${lp}.key`, D, spec.encoderHiddenSize, ctx.quantization));
+  const key = g.transpose(g.reshape(keyFlat, [0, 0, n, hd]), [0, 2, 3, 1]);
   const value = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.value`, D, spec.encoderHiddenSize, ctx.quantization)), n, hd);
   return { key, value };
 }
@@ -95,14 +100,14 @@ export function selfAttentionBlock(
   return { out: selfOutput(ctx, lp, mergeHeads(g, ctxOut, D), x), present: { key: k, value: v } };
 }
 
-/** Cross-attention sublayer over precomputed encoder keys/values. */
+/** Cross-attention sublayer over encoder keys ([b, heads, hd, s_enc], see crossKeyValue) and values. */
 export function crossAttentionBlock(ctx: TextGraphContext, layer: number, x: string, kv: KeyValue, mask?: string): string {
   const { g, w, spec, prefix } = ctx;
   const { n, hd } = heads(spec);
   const D = spec.hiddenSize;
   const lp = `${prefix}.encoder.layer.${layer}.crossattention`;
   const q = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D, ctx.quantization)), n, hd);
-  const ctxOut = scaledDotProductAttention(g, q, kv.key, kv.value, { scale: { op: 'div', value: Math.sqrt(hd) }, mask });
+  const ctxOut = scaledDotProductAttention(g, q, kv.key, kv.value, { scale: { op: 'div', value: Math.sqrt(hd) }, mask, keyTransposed: true });
   return selfOutput(ctx, lp, mergeHeads(g, ctxOut, D), x);
 }
 

@@ -24,6 +24,8 @@ function channel(): Channel {
     };
   }
   if (!process.send) throw new Error('inference-process must be started with an IPC channel');
+  // If the parent dies (even by SIGKILL) the IPC channel closes: go too, never linger as an orphan.
+  process.on('disconnect', () => process.exit(0));
   return {
     send: (m) => process.send!(m),
     onMessage: (l) => process.on('message', (m) => l(m as ToWorker)),

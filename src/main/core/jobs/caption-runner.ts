@@ -144,6 +144,7 @@ export class CaptionRunner {
       }
       if (items.length === 0) return Promise.resolve();
       current = { id: items[0]!.photoId, path: items[0]!.path };
+      emit();
       return client
         .caption({ items, settings: opts.settings })
         .then((reply) => handle(reply.results))
@@ -179,6 +180,12 @@ export class CaptionRunner {
       if (batch.length === 0) {
         if (inFlight.size === 0) break;
         await Promise.race(inFlight);
+        continue;
+      }
+      if (batch[0]!.crashes > 0) {
+        // A job that was in the process when it died runs with nothing else in flight, so a second crash is its own.
+        await Promise.all(inFlight);
+        await sendBatch(batch);
         continue;
       }
       const p = sendBatch(batch);

@@ -74,7 +74,10 @@ export class CaptionService {
     return { ...DEFAULT_CAPTION_SETTINGS, ...partial };
   }
 
-  /** Queues caption jobs for a scope of photos (only decodable ones). Returns how many were queued. */
+  /**
+   * Queues caption jobs for a scope of photos. Photos that could not be decoded are queued too, so they are
+   * reported as failed with their reason, like any other photo the model could not caption.
+   */
   enqueue(scope: CaptionScope, model: string, settings: CaptionSettings, opts: { regenerate?: boolean; priority?: number } = {}): number {
     const ids = this.photoIds(scope);
     return this.jobs.enqueueCaptions(ids, model, captionSettingsKey(settings), opts);
@@ -84,7 +87,7 @@ export class CaptionService {
     if (scope.kind === 'photos') return scope.photoIds;
     if (scope.kind === 'roots') return scope.rootIds.flatMap((rootId) => this.photoIds({ kind: 'folder', rootId, folder: '' }));
     const w = filterClauses({
-      status: ['ok'],
+      status: ['ok', 'broken', 'unsupported'],
       ...(scope.kind === 'missing' ? { captioned: 'no' as const } : {}),
       ...(scope.kind === 'folder' ? { folder: scope.folder, ...(scope.rootId !== undefined ? { rootId: scope.rootId } : {}) } : {}),
     });

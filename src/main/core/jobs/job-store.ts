@@ -40,7 +40,8 @@ export class JobStore {
     const source = `model:${model}`;
     const hasCaption = this.db.prepare('SELECT 1 FROM captions WHERE photo_id = ? AND source = ? AND settings = ? LIMIT 1');
     const existing = this.db.prepare(
-      "SELECT id, state FROM jobs WHERE kind = 'caption' AND photo_id = ? AND model = ? AND settings_key = ?",
+      `SELECT j.id, j.state, p.status AS photo_status FROM jobs j JOIN photos p ON p.id = j.photo_id
+       WHERE j.kind = 'caption' AND j.photo_id = ? AND j.model = ? AND j.settings_key = ?`,
     );
     const insert = this.db.prepare(
       `INSERT INTO jobs (kind, photo_id, model, settings_key, priority, state, created_at, updated_at)
@@ -52,11 +53,13 @@ export class JobStore {
     return this.db.transaction(() => {
       let n = 0;
       for (const photoId of photoIds) {
-        const job = existing.get(photoId, model, settingsKey) as { id: number; state: JobState } | undefined;
+        const job = existing.get(photoId, model, settingsKey) as { id: number; state: JobState; photo_status: string } | undefined;
         if (job) {
           const active = job.state === 'queued' || job.state === 'running';
           if (active) continue;
           if (job.state === 'done' && !opts.regenerate) continue;
+          // A photo that cannot be decoded fails the same way again; only an explicit regenerate retries it.
+          if (job.state === 'failed' && job.photo_status !== 'ok' && !opts.regenerate) continue;
           requeue.run(opts.priority ?? 0, now, job.id);
           n++;
           continue;

@@ -154,11 +154,13 @@ export interface AttentionOptions {
   scale: { op: 'mul' | 'div'; value: number };
   /** additive mask broadcastable to [b, heads, q, k] */
   mask?: string;
+  /** k is already [b, heads, hd, s_k] (cached cross-attention keys are stored that way) */
+  keyTransposed?: boolean;
 }
 
 /** softmax(q·kᵀ scaled + mask) · v with q, k, v as [b, heads, s, hd]; returns [b, heads, q, hd]. */
 export function scaledDotProductAttention(g: GraphBuilder, q: string, k: string, v: string, o: AttentionOptions): string {
-  let scores = g.matmul(q, g.transpose(k, [0, 1, 3, 2]));
+  let scores = g.matmul(q, o.keyTransposed ? k : g.transpose(k, [0, 1, 3, 2]));
   const s = g.scalarFloat(o.scale.value);
   scores = o.scale.op === 'mul' ? g.mul(scores, s) : g.div(scores, s);
   if (o.mask) scores = g.add(scores, o.mask);
