@@ -29,6 +29,7 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(import.meta.dirname, 'src/main/index.ts'),
+          'inference-process': resolve(import.meta.dirname, 'src/main/core/inference/inference-process.ts'),
         },
       },
     },

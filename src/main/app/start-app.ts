@@ -6,6 +6,7 @@ import { defaultDataDir } from '../core/paths';
 import { createAppHandlers } from './app-handlers';
 import { forwardEvents, registerIpcHandlers } from './ipc-bridge';
 import { createMainWindow } from './main-window';
+import { spawnUtilityWorker } from './utility-worker';
 import { handleMediaProtocol, registerMediaSchemeAsPrivileged } from './media-protocol';
 
 /** Wires the core into Electron. Everything a user can do lives in the core; this only connects the pipes. */
@@ -30,7 +31,8 @@ export function startApp(): void {
 
   void app.whenReady().then(() => {
     // Same folder as the CLI (TANDEM_HOME or the per-user "Tandem" folder), so both see one library.
-    const core = openCore({ dataDir: defaultDataDir() });
+    const inferenceEntry = join(import.meta.dirname, 'inference-process.js');
+    const core = openCore({ dataDir: defaultDataDir(), spawnWorker: () => spawnUtilityWorker(inferenceEntry) });
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     handleMediaProtocol(core.media);
     registerIpcHandlers(
@@ -45,7 +47,16 @@ export function startApp(): void {
       appUrl,
     );
     forwardEvents(core.events);
-    app.on('will-quit', () => core.close());
+    let closed = false;
+    app.on('will-quit', (event) => {
+      // Stop the inference process and close the database before the app goes.
+      if (closed) return;
+      event.preventDefault();
+      void core.close().finally(() => {
+        closed = true;
+        app.quit();
+      });
+    });
 
     openWindow();
     app.on('activate', () => {
