@@ -39,9 +39,16 @@ async function variant(edit: (dir: string) => Promise<void>): Promise<{ dir: str
   return { dir, cache: join(work, `cache-${counter}`) };
 }
 
-async function editConfig(dir: string, change: (c: Record<string, any>) => void): Promise<void> {
+interface ConfigJson {
+  model_type: string;
+  architectures: string[];
+  text_config: Record<string, unknown>;
+  vision_config: Record<string, unknown>;
+}
+
+async function editConfig(dir: string, change: (c: ConfigJson) => void): Promise<void> {
   const p = join(dir, 'config.json');
-  const c = JSON.parse(await readFile(p, 'utf8')) as Record<string, any>;
+  const c = JSON.parse(await readFile(p, 'utf8')) as ConfigJson;
   change(c);
   await writeFile(p, JSON.stringify(c));
 }

@@ -38,10 +38,12 @@ export interface OpenCoreOptions {
   dataDir: string;
   /** How to start the inference process: child_process.fork by default, utilityProcess in the app. */
   spawnWorker?: SpawnWorker;
+  /** Compiled model graphs elsewhere than `<dataDir>/model-cache` (shared between data folders, e.g. benchmarks). */
+  modelCacheDir?: string;
 }
 
 export function openCore(opts: OpenCoreOptions): Core {
-  const paths = dataPaths(opts.dataDir);
+  const paths = { ...dataPaths(opts.dataDir), ...(opts.modelCacheDir ? { modelCacheDir: opts.modelCacheDir } : {}) };
   mkdirSync(paths.dataDir, { recursive: true });
   const db = openDatabase(paths.dbFile);
   const events = new EventBus();

@@ -180,15 +180,16 @@ export function parseBlipConfig(json: unknown, file: string, weightNames?: Reado
       throw new ModelFileError(file, `${file}: ${name}.hidden_size ${hidden} is not a multiple of num_attention_heads ${heads}.`);
     }
   }
-  if (vision.imageSize % vision.patchSize !== 0) {
-    throw new ModelFileError(file, `${file}: vision_config.image_size ${vision.imageSize} is not a multiple of patch_size ${vision.patchSize}.`);
+  if (vision.patchSize > vision.imageSize) {
+    throw new ModelFileError(file, `${file}: vision_config.patch_size ${vision.patchSize} is larger than image_size ${vision.imageSize}.`);
   }
-  for (const [key, id] of [
-    ['bos_token_id', text.bosTokenId],
-    ['sep_token_id', text.sepTokenId],
-    ['pad_token_id', text.padTokenId],
-  ] as const) {
-    if (id >= text.vocabSize) throw new ModelFileError(file, `${file}: text_config.${key} ${id} is outside the vocabulary (${text.vocabSize}).`);
+  // Generation starts from bos, so it must be a real token. sep/pad outside the vocabulary are legal (as in
+  // transformers): such an eos can never be produced and generation runs to max_length.
+  if (text.bosTokenId >= text.vocabSize) {
+    throw new ModelFileError(file, `${file}: text_config.bos_token_id ${text.bosTokenId} is outside the vocabulary (${text.vocabSize}).`);
+  }
+  if (tc.is_decoder === false) {
+    throw new ModelFileError(file, `${file}: text_config.is_decoder is false, so the text model has no cross-attention to the image; Tandem cannot run it.`);
   }
   const earlyRaw = tc.early_stopping;
   const generation: BlipGenerationDefaults = {

@@ -13,8 +13,9 @@ import { layerNormParams, linearParams } from './graph-params';
 export const VISION_INPUT = 'pixel_values';
 export const VISION_OUTPUT = 'image_embeds';
 
+/** Patches per side are floored, as nn.Conv2d with stride = kernel does. */
 export function visionTokens(spec: BlipVisionSpec): number {
-  return (spec.imageSize / spec.patchSize) ** 2 + 1;
+  return Math.floor(spec.imageSize / spec.patchSize) ** 2 + 1;
 }
 
 export function buildVisionGraph(spec: BlipVisionSpec, w: CheckpointTensors, quantization: Quantization = 'none', prefix = 'vision_model'): GraphBuilder {

@@ -187,7 +187,7 @@ export function blipTensorShapes(c: BlipPackConfig): Map<string, number[]> {
   const s = new Map<string, number[]>();
   const v = c.vision;
   const t = c.text;
-  const tokens = (v.imageSize / v.patchSize) ** 2 + 1;
+  const tokens = Math.floor(v.imageSize / v.patchSize) ** 2 + 1;
   const vp = 'vision_model';
   s.set(`${vp}.embeddings.class_embedding`, [1, 1, v.hiddenSize]);
   s.set(`${vp}.embeddings.patch_embedding.weight`, [v.hiddenSize, 3, v.patchSize, v.patchSize]);

@@ -157,7 +157,7 @@ export class BlipReference {
     const D = s.hiddenSize;
     const P = s.patchSize;
     const S = s.imageSize;
-    const g = S / P;
+    const g = Math.floor(S / P);
     const n = g * g + 1;
     const pre = 'vision_model.embeddings';
     const convW = this.w(`${pre}.patch_embedding.weight`);
