@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- blip [--threads N] [--images N] [--opt all|extended|basic|disabled] [--variants fp32,int8] [--fresh]`
+ * `npm run bench -- blip [--threads N] [--images N] [--opt all|extended|basic|disabled] [--spin on|off]
+ *    [--variants fp32,int8] [--keep-cache] [--thread-sweep]`
  *
  * Full-size random BLIP-base (the shapes of Salesforce/blip-image-captioning-base): load + compile time,
  * images/s for greedy 20-token captions at batch 1 and 8, the encoder/decoder split, peak RSS, and the int8
@@ -100,10 +101,12 @@ export async function run(args: string[]): Promise<void> {
       images: { type: 'string', default: '8' },
       opt: { type: 'string', default: 'all' },
       variants: { type: 'string', default: 'fp32,int8' },
-      fresh: { type: 'boolean', default: true },
+      'keep-cache': { type: 'boolean', default: false },
       'thread-sweep': { type: 'boolean', default: false },
+      spin: { type: 'string', default: 'on' },
     },
   });
+  const spinWait = values.spin !== 'off';
   const threads = Number(values.threads ?? availableParallelism());
   const nImages = Number(values.images);
   const opt = values.opt as GraphOptimization;
@@ -111,7 +114,7 @@ export async function run(args: string[]): Promise<void> {
   const dataDir = join(process.cwd(), 'bench', '.data', 'blip');
   await mkdir(dataDir, { recursive: true });
 
-  console.log(`BLIP-base benchmark: ${availableParallelism()} cores, ${threads} intra-op threads, graph optimization ${opt}, ${nImages} images`);
+  console.log(`BLIP-base benchmark: ${availableParallelism()} cores, ${threads} intra-op threads, graph optimization ${opt}, spin-wait ${spinWait ? 'on' : 'off'}, ${nImages} images`);
   let t = performance.now();
   const modelDir = await ensureTestModel('blip-base-random');
   console.log(`model files ready (${fmt(ms(t) / 1000)} s; generated once, cached in ${modelDir})`);
@@ -120,7 +123,8 @@ export async function run(args: string[]): Promise<void> {
   const fp32Tokens: Record<string, number[][]> = {};
   for (const variant of variants) {
     const cacheDir = join(dataDir, `cache-${variant}`);
-    if (values.fresh) await rm(cacheDir, { recursive: true, force: true });
+    // a cold start compiles from scratch unless --keep-cache
+    if (!values['keep-cache']) await rm(cacheDir, { recursive: true, force: true });
     console.log(`\n[${variant}]`);
     t = performance.now();
     const stages: string[] = [];
@@ -129,13 +133,14 @@ export async function run(args: string[]): Promise<void> {
       cacheDir,
       threads,
       graphOptimization: opt,
+      spinWait,
       quantization: variant === 'int8' ? 'int8' : 'none',
       onProgress: (s) => stages.push(`${s}@${fmt(ms(t) / 1000)}s`),
     });
     console.log(`  load + compile (cold): ${fmt(ms(t) / 1000, 2)} s   [${stages.join(', ')}]   rss ${fmt(rssMb(), 0)} MB, peak ${fmt(peakRssMb(), 0)} MB`);
     await model.dispose();
     t = performance.now();
-    const warm = await loadBlipModel({ modelDir, cacheDir, threads, graphOptimization: opt, quantization: variant === 'int8' ? 'int8' : 'none' });
+    const warm = await loadBlipModel({ modelDir, cacheDir, threads, graphOptimization: opt, spinWait, quantization: variant === 'int8' ? 'int8' : 'none' });
     console.log(`  load (compiled, cached): ${fmt(ms(t) / 1000, 2)} s   rss ${fmt(rssMb(), 0)} MB`);
     // one warm-up caption so first-run allocations do not count
     await warm.caption([images[0]!], { maxLength: 4 });
@@ -150,7 +155,7 @@ export async function run(args: string[]): Promise<void> {
     }
     if (values['thread-sweep']) {
       for (const n of [1, 2, 4].filter((x) => x !== threads && x <= availableParallelism())) {
-        const m = await loadBlipModel({ modelDir, cacheDir, threads: n, graphOptimization: opt, quantization: variant === 'int8' ? 'int8' : 'none' });
+        const m = await loadBlipModel({ modelDir, cacheDir, threads: n, graphOptimization: opt, spinWait, quantization: variant === 'int8' ? 'int8' : 'none' });
         report(`batch 1, ${n} thread(s)`, await captionRun(m, images.slice(0, 4), 1), 4);
         await m.dispose();
       }

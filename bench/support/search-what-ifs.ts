@@ -56,7 +56,10 @@ const searchVariants: Record<string, (db: Db, q: SearchQuery) => { total: number
     }
     return { total, ids };
   },
-  /** One evaluation of the MATCH instead of two: the total rides along as a window count. */
+  /**
+   * One evaluation of the MATCH instead of two: the total rides along as a window count.
+   * (A page past the end returns no row to carry it; the service would fall back to count(*) then.)
+   */
   'one statement, count(*) OVER ()': (db, q) => {
     const p = searchParts(q)!;
     const rows = db

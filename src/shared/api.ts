@@ -233,6 +233,8 @@ export const ChatMessage = z.object({
   durationMs: z.number().nullable(),
   tokens: z.number().int().nullable(),
   stopped: z.boolean(),
+  /** Set when the answer failed (engine unreachable, model missing, …); `text` keeps what arrived before. */
+  error: z.string().nullable(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

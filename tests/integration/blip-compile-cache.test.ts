@@ -180,3 +180,28 @@ describe('bad input fails with a specific error and leaves nothing half-written'
     expect(await cacheEntries(v.cache)).toEqual([]);
   });
 });
+
+describe('tied-weight storage variants', () => {
+  it('a checkpoint keeping the shared embedding only under the LM-head name gives the same outputs', async () => {
+    const v = await variant((d) =>
+      writeWeights(d, (w) => {
+        const emb = w.get('text_decoder.bert.embeddings.word_embeddings.weight')!;
+        w.delete('text_decoder.bert.embeddings.word_embeddings.weight');
+        w.set('text_decoder.cls.predictions.decoder.weight', emb);
+        const bias = w.get('text_decoder.cls.predictions.bias')!;
+        w.delete('text_decoder.cls.predictions.bias');
+        w.set('text_decoder.cls.predictions.decoder.bias', bias);
+      }),
+    );
+    const img = await patternPng(3);
+    const a = await loadBlipModel({ modelDir: good, cacheDir: v.cache, threads: 1 });
+    const b = await loadBlipModel({ modelDir: v.dir, cacheDir: v.cache, threads: 1 });
+    try {
+      const ids = [a.spec.text.bosTokenId, 20, 37];
+      expect(await b.logitsFor(img, ids)).toEqual(await a.logitsFor(img, ids));
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+});

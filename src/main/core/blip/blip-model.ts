@@ -36,6 +36,8 @@ export interface LoadBlipModelOptions {
   threads?: number;
   executionProvider?: ExecutionProviderChoice;
   graphOptimization?: GraphOptimization;
+  /** onnxruntime thread spin-waiting (default on); see RuntimeOptions.spinWait */
+  spinWait?: boolean;
   /**
    * 'int8' compiles linear layers with int8 weights (DynamicQuantizeMatMul): faster on CPU, outputs close to
    * but not identical with float32. Default 'none'.
@@ -131,6 +133,7 @@ export async function loadBlipModel(options: LoadBlipModelOptions): Promise<Blip
     intraOpThreads: options.threads,
     executionProvider: options.executionProvider,
     graphOptimization: options.graphOptimization,
+    spinWait: options.spinWait,
   });
   return new LoadedBlipModel(engine, spec, tokenizer, imageConfig, compiled.dir);
 }

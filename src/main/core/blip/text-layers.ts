@@ -31,8 +31,15 @@ function heads(spec: BlipTextSpec): { n: number; hd: number } {
   return { n: spec.numAttentionHeads, hd: spec.hiddenSize / spec.numAttentionHeads };
 }
 
+/**
+ * The word-embedding tensor. A checkpoint saved with tied weights may keep the shared tensor under the LM head's
+ * name only (`text_decoder.cls.predictions.decoder.weight`), so that name is the fallback for the decoder.
+ */
 export function wordEmbeddingsName(ctx: TextGraphContext): string {
-  return `${ctx.prefix}.embeddings.word_embeddings.weight`;
+  const name = `${ctx.prefix}.embeddings.word_embeddings.weight`;
+  if (ctx.w.has(name) || !ctx.prefix.endsWith('.bert')) return name;
+  const tied = `${ctx.prefix.slice(0, -'.bert'.length)}.cls.predictions.decoder.weight`;
+  return ctx.w.has(tied) ? tied : name;
 }
 
 /**
@@ -136,7 +143,8 @@ export function lmHead(ctx: TextGraphContext, x: string, headPrefix: string, wor
   h = activation(g, h, spec.hiddenAct);
   h = layerNorm(g, h, layerNormParams(g, w, `${tp}.LayerNorm`, D, spec.layerNormEps));
   const decoderName = `${headPrefix}.decoder.weight`;
-  const projection = !spec.tieWordEmbeddings && w.has(decoderName) ? tensorParam(g, w, decoderName, [V, D]) : wordEmbeddings;
+  const untied = !spec.tieWordEmbeddings && w.has(decoderName) && decoderName !== wordEmbeddings;
+  const projection = untied ? tensorParam(g, w, decoderName, [V, D]) : wordEmbeddings;
   const biasName = w.has(`${headPrefix}.bias`) ? `${headPrefix}.bias` : `${headPrefix}.decoder.bias`;
   const bias = tensorParam(g, w, biasName, [V]);
   // Gemm needs 2-D input: [b·s, D] · Eᵀ + bias, then back to [b, s, V].

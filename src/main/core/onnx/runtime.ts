@@ -21,6 +21,11 @@ export interface RuntimeOptions {
   /** threads running independent operators in parallel. Default 1 (graphs here are sequential). */
   interOpThreads?: number;
   graphOptimization?: GraphOptimization;
+  /**
+   * Let idle intra-op threads spin briefly before sleeping (onnxruntime's default). Faster for back-to-back
+   * small runs such as decoding steps; turn off when sharing the CPU with other busy processes.
+   */
+  spinWait?: boolean;
 }
 
 export interface InferenceRunner {
@@ -107,6 +112,7 @@ export async function createInferenceSession(modelPath: string, options: Runtime
     graphOptimizationLevel: options.graphOptimization ?? 'all',
     executionMode: 'sequential',
     logSeverityLevel: 3,
+    ...(options.spinWait === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
   };
   let lastError: unknown;
   // Try the accelerator with CPU as ORT's own per-node fallback; if the provider cannot load at all,

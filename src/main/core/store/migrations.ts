@@ -87,7 +87,8 @@ export const migrations: readonly string[] = [
     created_at TEXT NOT NULL,
     duration_ms INTEGER,
     tokens INTEGER,
-    stopped INTEGER NOT NULL DEFAULT 0
+    stopped INTEGER NOT NULL DEFAULT 0,
+    error TEXT                       -- why an assistant turn failed (engine unreachable, …); its text stays what arrived
   );
   CREATE INDEX messages_chat ON messages(chat_id, id);
 
