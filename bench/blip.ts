@@ -11,8 +11,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { BlipEngine } from '../src/main/core/blip/blip-engine';
 import type { BlipModel } from '../src/main/core/blip/blip-model';
 import { loadBlipModel } from '../src/main/core/blip/blip-model';
+import { compileBlip } from '../src/main/core/blip/compile-blip';
+import type { GenerationSettings } from '../src/main/core/blip/generate';
+import { generate } from '../src/main/core/blip/generate';
 import { preprocessBlipBatch } from '../src/main/core/blip/preprocess';
 import type { GraphOptimization } from '../src/main/core/onnx/runtime';
 import { ensureTestModel } from '../src/main/core/test-models/test-model-cache';
@@ -43,39 +47,80 @@ interface RunStats {
   totalMs: number;
   preprocessMs: number;
   encoderMs: number;
+  crossKvMs: number;
   decoderMs: number;
   tokens: number[][];
+  firstLogits: Float32Array[];
 }
 
-/** Greedy captions of exactly 20 tokens (min = max = 20), timing preprocessing, vision encoder, and the rest. */
-async function captionRun(model: BlipModel, images: Buffer[], batch: number): Promise<RunStats> {
-  let preprocessMs = 0;
-  let encoderMs = 0;
-  let totalMs = 0;
+/**
+ * Greedy captions of exactly 20 tokens (min = max = 20) through the same steps caption() takes, timing each:
+ * preprocessing, vision encoder, cross-attention keys/values, decoding.
+ */
+async function captionRun(engine: BlipEngine, model: BlipModel, images: Buffer[], batch: number): Promise<RunStats> {
+  const s = { preprocessMs: 0, encoderMs: 0, crossKvMs: 0, decoderMs: 0 };
   const tokens: number[][] = [];
+  const firstLogits: Float32Array[] = [];
+  const settings: GenerationSettings = {
+    maxLength: 20,
+    minLength: 20,
+    numBeams: 1,
+    lengthPenalty: 1,
+    earlyStopping: false,
+    repetitionPenalty: 1,
+    noRepeatNgramSize: 0,
+    eosTokenId: model.spec.text.sepTokenId,
+    padTokenId: model.spec.text.padTokenId,
+  };
+  const t0 = performance.now();
   for (let i = 0; i < images.length; i += batch) {
     const chunk = images.slice(i, i + batch);
     let t = performance.now();
-    await preprocessBlipBatch(chunk, model.imageConfig);
-    preprocessMs += ms(t);
+    const pixels = await preprocessBlipBatch(chunk, model.imageConfig);
+    s.preprocessMs += ms(t);
     t = performance.now();
-    await model.encodeImages(chunk);
-    encoderMs += ms(t);
+    const embeds = await engine.encodeImages(pixels, chunk.length);
+    s.encoderMs += ms(t);
     t = performance.now();
-    const out = await model.caption(chunk, { maxLength: 20, minLength: 20, batchSize: batch });
-    totalMs += ms(t);
-    tokens.push(...out.map((o) => o.tokenIds));
+    const cross = await engine.crossAttention(embeds);
+    s.crossKvMs += ms(t);
+    t = performance.now();
+    const out = await generate(engine.decoderState(cross), chunk.map(() => [model.spec.text.bosTokenId]), settings, { recordLogits: true });
+    s.decoderMs += ms(t);
+    for (const o of out) {
+      tokens.push(o.tokenIds);
+      firstLogits.push(o.stepLogits![0]!);
+    }
   }
-  // caption() re-runs preprocessing and the encoder, so the decoder share is what remains.
-  const decoderMs = totalMs - preprocessMs - encoderMs;
-  return { imagesPerSec: (images.length / totalMs) * 1000, totalMs, preprocessMs, encoderMs, decoderMs, tokens };
+  const totalMs = ms(t0);
+  return { imagesPerSec: (images.length / totalMs) * 1000, totalMs, ...s, tokens, firstLogits };
 }
 
 function report(label: string, s: RunStats, n: number): void {
   console.log(
     `  ${label.padEnd(22)} ${fmt(s.imagesPerSec, 2).padStart(6)} img/s   ${fmt(s.totalMs / n, 0).padStart(6)} ms/img   ` +
-      `preprocess ${fmt(s.preprocessMs / n, 0)} · encoder ${fmt(s.encoderMs / n, 0)} · decoder ${fmt(s.decoderMs / n, 0)} ms/img`,
+      `preprocess ${fmt(s.preprocessMs / n, 0)} · vision ${fmt(s.encoderMs / n, 0)} · cross-kv ${fmt(s.crossKvMs / n, 0)} · decode 19 steps ${fmt(s.decoderMs / n, 0)} ms/img`,
   );
+}
+
+/** Relative error of first-step logits and whether their argmax agrees. */
+function logitError(a: Float32Array[], b: Float32Array[]): { rel: number; top1: number } {
+  let num = 0;
+  let den = 0;
+  let top1 = 0;
+  a.forEach((x, i) => {
+    const y = b[i]!;
+    let ax = 0;
+    let ay = 0;
+    for (let j = 0; j < x.length; j++) {
+      num += (x[j]! - y[j]!) ** 2;
+      den += x[j]! ** 2;
+      if (x[j]! > x[ax]!) ax = j;
+      if (y[j]! > y[ay]!) ay = j;
+    }
+    if (ax === ay) top1++;
+  });
+  return { rel: Math.sqrt(num / den), top1: top1 / a.length };
 }
 
 function agreement(a: number[][], b: number[][]): { exact: number; tokens: number } {
@@ -121,6 +166,7 @@ export async function run(args: string[]): Promise<void> {
 
   const images = await Promise.all(Array.from({ length: nImages }, (_, i) => photo(i)));
   const fp32Tokens: Record<string, number[][]> = {};
+  let fp32Logits: Float32Array[] = [];
   for (const variant of variants) {
     const cacheDir = join(dataDir, `cache-${variant}`);
     // a cold start compiles from scratch unless --keep-cache
@@ -140,27 +186,37 @@ export async function run(args: string[]): Promise<void> {
     console.log(`  load + compile (cold): ${fmt(ms(t) / 1000, 2)} s   [${stages.join(', ')}]   rss ${fmt(rssMb(), 0)} MB, peak ${fmt(peakRssMb(), 0)} MB`);
     await model.dispose();
     t = performance.now();
-    const warm = await loadBlipModel({ modelDir, cacheDir, threads, graphOptimization: opt, spinWait, quantization: variant === 'int8' ? 'int8' : 'none' });
+    const quantization = variant === 'int8' ? 'int8' : 'none';
+    const warm = await loadBlipModel({ modelDir, cacheDir, threads, graphOptimization: opt, spinWait, quantization });
     console.log(`  load (compiled, cached): ${fmt(ms(t) / 1000, 2)} s   rss ${fmt(rssMb(), 0)} MB`);
+    // The same compiled entry opened as a bare engine, for per-phase timing.
+    const engine = await BlipEngine.open(await compileBlip(modelDir, cacheDir, { quantization }), { intraOpThreads: threads, graphOptimization: opt, spinWait });
     // one warm-up caption so first-run allocations do not count
     await warm.caption([images[0]!], { maxLength: 4 });
-    const b1 = await captionRun(warm, images, 1);
+    await warm.dispose();
+    const b1 = await captionRun(engine, warm, images, 1);
     report('batch 1', b1, nImages);
-    const b8 = await captionRun(warm, images, 8);
+    const b8 = await captionRun(engine, warm, images, 8);
     report('batch 8', b8, nImages);
-    if (variant === 'fp32') fp32Tokens.b1 = b1.tokens;
-    else if (fp32Tokens.b1) {
+    if (variant === 'fp32') {
+      fp32Tokens.b1 = b1.tokens;
+      fp32Logits = b1.firstLogits;
+    } else if (fp32Tokens.b1) {
       const a = agreement(b1.tokens, fp32Tokens.b1);
-      console.log(`  agreement with fp32: ${fmt(a.exact * 100, 0)}% identical captions, ${fmt(a.tokens * 100, 1)}% identical tokens`);
+      const e = logitError(b1.firstLogits, fp32Logits);
+      console.log(
+        `  vs fp32: first-step logits relative error ${fmt(e.rel * 100, 2)}%, top-1 agreement ${fmt(e.top1 * 100, 0)}%; ` +
+          `${fmt(a.exact * 100, 0)}% identical captions, ${fmt(a.tokens * 100, 1)}% identical tokens (random weights have tiny logit margins)`,
+      );
     }
     if (values['thread-sweep']) {
       for (const n of [1, 2, 4].filter((x) => x !== threads && x <= availableParallelism())) {
-        const m = await loadBlipModel({ modelDir, cacheDir, threads: n, graphOptimization: opt, spinWait, quantization: variant === 'int8' ? 'int8' : 'none' });
-        report(`batch 1, ${n} thread(s)`, await captionRun(m, images.slice(0, 4), 1), 4);
-        await m.dispose();
+        const e = await BlipEngine.open(await compileBlip(modelDir, cacheDir, { quantization }), { intraOpThreads: n, graphOptimization: opt, spinWait });
+        report(`batch 1, ${n} thread(s)`, await captionRun(e, warm, images.slice(0, 4), 1), 4);
+        await e.dispose();
       }
     }
-    await warm.dispose();
+    await engine.dispose();
     console.log(`  peak RSS so far: ${fmt(peakRssMb(), 0)} MB`);
   }
 }

@@ -8,12 +8,15 @@
  * --stages-only skips the scans and prints only the per-stage costs and the thumbnail encoder comparison.
  */
 import { mkdir, realpath, rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { ScanCounts } from '../src/shared/api';
 import { openCore } from '../src/main/core/core';
+import { walkPhotos } from '../src/main/core/library/file-walker';
 import { LibraryIndexer } from '../src/main/core/library/library-indexer';
 import { PhotoStore } from '../src/main/core/library/photo-store';
+import { thumbsExist } from '../src/main/core/library/thumbnails';
 import { openDatabase } from '../src/main/core/store/database';
 import { parseArgs } from './support/args';
 import { dirSize, sqliteSize } from './support/dir-size';
@@ -23,8 +26,6 @@ import { machineLine, ResourceMonitor, type ResourceReport } from './support/res
 import { instrumentIndexer, type ScanTiming } from './support/scan-timing';
 import { STAGES, stageBreakdown } from './support/stage-breakdown';
 import { compareThumbnailEncoders } from './support/thumbnail-what-ifs';
-import { walkPhotos } from '../src/main/core/library/file-walker';
-import { thumbsExist } from '../src/main/core/library/thumbnails';
 
 interface ScanResult {
   counts: ScanCounts;
@@ -59,6 +60,11 @@ async function timedScan(
   const res = monitor.stop();
   status.done(`${label}: done in ${fmtDuration(res.wallMs / 1000)}`);
   return { counts, res, walkMs, timing };
+}
+
+/** CPU seconds this process spent per photo: unlike photos/s, it barely moves when others load the machine. */
+function cpuPerPhoto(r: ResourceReport, photos: number): number {
+  return (r.cpuUserMs + r.cpuSystemMs) / 1000 / Math.max(1, photos);
 }
 
 function resourceLines(r: ResourceReport): string[] {
@@ -179,7 +185,7 @@ export async function run(argv: string[]): Promise<void> {
     const warm = await timedScan('warm rescan', (onProgress) => core.library.scan([root.id], { onProgress }));
     const hashes = core.db.prepare('SELECT hash FROM photos').pluck().all() as string[];
     const warmParts = await rescanParts(lib.dir, core.paths.thumbsDir, hashes);
-    core.close();
+    await core.close();
     const dbClosed = await sqliteSize(core.paths.dbFile);
 
     const c = cold.counts;
@@ -193,10 +199,15 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`  walk + diff before the first file: ${fmtMs(cold.walkMs)}`);
     console.log(
       `  per photo inside the scan: readFile (read+hash+probe+exif+thumbnails) ${fmtMs(cold.timing.readMs / Math.max(1, cold.timing.readCalls))} wall` +
-        ` (overlapping: 3 in flight), record (SQLite transaction) ${fmtMs(cold.timing.recordMs / Math.max(1, cold.timing.recordCalls))}` +
+        ` (overlapping: LibraryService's default of 3 in flight), record (SQLite transaction) ${fmtMs(cold.timing.recordMs / Math.max(1, cold.timing.recordCalls))}` +
         ` = ${fmtDuration(cold.timing.recordMs / 1000)} total, ${pct(cold.timing.recordMs, cold.res.wallMs)} of wall`,
     );
     for (const l of resourceLines(cold.res)) console.log(l);
+    const coldCpu = cpuPerPhoto(cold.res, c.seen);
+    console.log(
+      `  ${coldCpu.toFixed(3)} CPU s per photo ⇒ on an idle machine with ${cpus().length} cores: ~${(cpus().length / coldCpu).toFixed(1)} photos/s, ` +
+        `${fmtDuration((coldCpu * c.seen) / cpus().length)} for this library (if the work spreads over all cores)`,
+    );
     console.log(
       `  database: ${fmtBytes(dbLive.main + dbLive.wal)} live (${fmtBytes(dbLive.main)} + WAL ${fmtBytes(dbLive.wal)}), ` +
         `${fmtBytes(dbClosed.main)} after close (${fmtBytes(dbClosed.main / count)} per photo)`,
@@ -233,13 +244,15 @@ export async function run(argv: string[]): Promise<void> {
         await rm(dir, { recursive: true, force: true });
       }
       console.log(`\n## indexer concurrency, ${subset} photos, fresh data folder each`);
+      console.log(`  (proc CPU = share of all cores this process got; when machine CPU is ~100%, others took the rest)`);
       console.log(
         table(
-          ['concurrency', 'wall', 'photos/s', 'proc CPU', 'machine CPU', 'main thread', 'peak RSS (sampled)'],
+          ['concurrency', 'wall', 'photos/s', 'CPU s/photo', 'proc CPU', 'machine CPU', 'main thread', 'peak RSS (sampled)'],
           sweep.map(({ level, r }) => [
             level,
             fmtDuration(r.res.wallMs / 1000),
             fmtRate(r.counts.seen, r.res.wallMs / 1000),
+            cpuPerPhoto(r.res, r.counts.seen).toFixed(3),
             pct(r.res.processCpuShare, 1),
             r.res.machineCpuShare === null ? '?' : pct(r.res.machineCpuShare, 1),
             pct(r.res.mainThreadUtilization, 1),

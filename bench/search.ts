@@ -1,12 +1,14 @@
 /**
- * `npm run bench -- search [--rows 100000] [--keep] [--slow-ms 50]`
+ * `npm run bench -- search [--rows 100000] [--keep] [--slow-ms 50] [--db FILE]`
  *
  * Builds a fresh database of synthetic photo rows (schema from the migrations, FTS rows through the core's
  * refreshSearchRow), then times ~500 mixed queries through SearchService.search/list as the app runs them.
  * Kinds whose p95 is over --slow-ms are explained (EXPLAIN QUERY PLAN of the statements actually run), and
  * candidate fixes are timed on the same data as what-ifs; core files are not touched.
+ * --db FILE reuses a database kept by an earlier --keep run (skips the build; for iterating on queries).
  */
 import { mkdir, rm } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { SearchService } from '../src/main/core/search/search-service';
 import { openDatabase, type Db } from '../src/main/core/store/database';
@@ -26,6 +28,8 @@ export interface Sample {
   ms: number;
   total: number;
   calls: StatementCall[];
+  /** Time spent compiling statements: SearchService prepares its SQL on every call. */
+  prepareMs: number;
 }
 
 export function runQuery(service: SearchService, q: BenchQuery): number {
@@ -53,17 +57,49 @@ function storageBreakdown(db: Db): { name: string; bytes: number }[] | null {
   }
 }
 
+/** Builds the synthetic library and prints what it cost and what it holds. */
+async function buildAndReport(db: Db, rows: number, dbFile: string, status: StatusLine): Promise<void> {
+  const monitor = new ResourceMonitor();
+  const build = buildSyntheticLibrary(db, {
+    rows,
+    onProgress: (done, total, phase) => status.update(`building: ${phase} ${done}/${total}`),
+  });
+  const buildRes = monitor.stop();
+  status.done(`built ${build.rows} rows in ${fmtDuration(build.totalMs / 1000)}`);
+  const mismatches = checkShownCaptions(db, 300);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const size = await sqliteSize(dbFile);
+  console.log(`\n## build (one transaction)`);
+  console.log(
+    `  ${build.rows} photos, ${build.captioned} model captions (${pct(build.captioned, build.rows)}), ${build.userCaptions} user captions, ` +
+      `${build.tagged} tagged, ${build.chats} chats`,
+  );
+  console.log(
+    `  rows + captions + tags: ${fmtDuration(build.rowsMs / 1000)}; FTS rows via refreshSearchRow: ${fmtDuration(build.ftsMs / 1000)} ` +
+      `(${((build.ftsMs * 1000) / build.rows).toFixed(0)} µs/photo); total ${fmtDuration(build.totalMs / 1000)}; ` +
+      `peak RSS ${fmtBytes(buildRes.peakRssSampled)}`,
+  );
+  console.log(`  shown caption check against CaptionStore.refreshShown on 300 random photos: ${mismatches} mismatches`);
+  console.log(`  database: ${fmtBytes(size.main)} after checkpoint (${fmtBytes(size.main / build.rows)} per photo)`);
+  const breakdown = storageBreakdown(db);
+  if (breakdown) {
+    const top = breakdown.slice(0, 8).map((b) => `${b.name} ${fmtBytes(b.bytes)}`);
+    console.log(`  largest: ${top.join(', ')}`);
+  }
+}
+
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const rows = args.number('rows', 100_000);
   const keep = args.flag('keep');
   const slowMs = args.number('slow-ms', 50);
+  const reuse = args.string('db', '');
   console.log(`# search benchmark: ${rows.toLocaleString('en')} photos`);
   console.log(`machine: ${machineLine()}, node ${process.version}`);
 
   const runDir = join(BENCH_DATA_DIR, 'runs', `search-${Date.now()}`);
   await mkdir(runDir, { recursive: true });
-  const dbFile = join(runDir, 'tandem.db');
+  const dbFile = reuse || join(runDir, 'tandem.db');
   try {
     const db = openDatabase(dbFile);
     const sqliteVersion = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
@@ -72,32 +108,11 @@ export async function run(argv: string[]): Promise<void> {
 
     // 1. Build.
     const status = new StatusLine();
-    const monitor = new ResourceMonitor();
-    const build = buildSyntheticLibrary(db, {
-      rows,
-      onProgress: (done, total, phase) => status.update(`building: ${phase} ${done}/${total}`),
-    });
-    const buildRes = monitor.stop();
-    status.done(`built ${build.rows} rows in ${fmtDuration(build.totalMs / 1000)}`);
-    const mismatches = checkShownCaptions(db, 300);
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    const size = await sqliteSize(dbFile);
-    console.log(`\n## build (one transaction)`);
-    console.log(
-      `  ${build.rows} photos, ${build.captioned} model captions (${pct(build.captioned, build.rows)}), ${build.userCaptions} user captions, ` +
-        `${build.tagged} tagged, ${build.chats} chats`,
-    );
-    console.log(
-      `  rows + captions + tags: ${fmtDuration(build.rowsMs / 1000)}; FTS rows via refreshSearchRow: ${fmtDuration(build.ftsMs / 1000)} ` +
-        `(${((build.ftsMs * 1000) / build.rows).toFixed(0)} µs/photo); total ${fmtDuration(build.totalMs / 1000)}; ` +
-        `peak RSS ${fmtBytes(buildRes.peakRssSampled)}`,
-    );
-    console.log(`  shown caption check against CaptionStore.refreshShown on 300 random photos: ${mismatches} mismatches`);
-    console.log(`  database: ${fmtBytes(size.main)} after checkpoint (${fmtBytes(size.main / build.rows)} per photo)`);
-    const breakdown = storageBreakdown(db);
-    if (breakdown) {
-      const top = breakdown.slice(0, 8).map((b) => `${b.name} ${fmtBytes(b.bytes)}`);
-      console.log(`  largest: ${top.join(', ')}`);
+    if (reuse) {
+      const n = (db.prepare('SELECT count(*) AS n FROM photos').get() as { n: number }).n;
+      console.log(`\nreusing ${reuse} (${n} photos, ${fmtBytes((await sqliteSize(reuse)).main)}); build skipped`);
+    } else {
+      await buildAndReport(db, rows, dbFile, status);
     }
 
     // 2. Queries.
@@ -114,7 +129,7 @@ export async function run(argv: string[]): Promise<void> {
       const t0 = performance.now();
       const total = runQuery(service, q);
       const ms = performance.now() - t0;
-      samples.push({ q, ms, total, calls: probe.calls });
+      samples.push({ q, ms, total, calls: probe.calls, prepareMs: probe.prepareMs });
       if (i % 50 === 0) status.update(`queries ${i}/${queries.length}`);
     }
     const qRes = qMonitor.stop();
@@ -130,20 +145,22 @@ export async function run(argv: string[]): Promise<void> {
       const totals = summarize(list.map((x) => x.total));
       // The count(*) statement runs first in both search() and list().
       const countShare = list.reduce((n, x) => n + (x.calls[0]?.ms ?? 0), 0) / list.reduce((n, x) => n + x.ms, 0);
+      const prepare = list.reduce((n, x) => n + x.prepareMs, 0) / list.length;
       rowsOut.push([
         kind, s.n, s.p50.toFixed(2), s.p95.toFixed(2), s.p99.toFixed(2), s.max.toFixed(2), s.mean.toFixed(2),
-        Math.round(totals.p50), Math.round(totals.max), pct(countShare, 1), s.p95 > slowMs ? 'SLOW' : '',
+        Math.round(totals.p50), Math.round(totals.max), pct(countShare, 1), prepare.toFixed(2), s.p95 > slowMs ? 'SLOW' : '',
       ]);
     }
     const all = summarize(samples.map((x) => x.ms));
-    rowsOut.push(['ALL', all.n, all.p50.toFixed(2), all.p95.toFixed(2), all.p99.toFixed(2), all.max.toFixed(2), all.mean.toFixed(2), '', '', '', '']);
+    const allPrepare = samples.reduce((n, x) => n + x.prepareMs, 0) / samples.length;
+    rowsOut.push(['ALL', all.n, all.p50.toFixed(2), all.p95.toFixed(2), all.p99.toFixed(2), all.max.toFixed(2), all.mean.toFixed(2), '', '', '', allPrepare.toFixed(2), '']);
     console.log(`\n## latency per query kind (ms, limit 200, ${rows.toLocaleString('en')} photos)`);
     console.log(
-      table(['kind', 'n', 'p50', 'p95', 'p99', 'max', 'mean', 'hits p50', 'hits max', 'count(*) share', `p95>${slowMs}`], rowsOut),
+      table(['kind', 'n', 'p50', 'p95', 'p99', 'max', 'mean', 'hits p50', 'hits max', 'count(*) share', 'prepare mean', `p95>${slowMs}`], rowsOut),
     );
     console.log(
       `  main thread busy ${pct(qRes.mainThreadUtilization, 1)}; machine CPU ${qRes.machineCpuShare === null ? '?' : pct(qRes.machineCpuShare, 1)}, ` +
-        `this process ${pct(qRes.processCpuShare, 1)} (of ${2} cores: 50% = one core fully used); load ${qRes.loadAvgStart.toFixed(2)} → ${qRes.loadAvgEnd.toFixed(2)}`,
+        `this process ${pct(qRes.processCpuShare, 1)} (of ${cpus().length} cores; SQLite runs on the main thread only); load ${qRes.loadAvgStart.toFixed(2)} → ${qRes.loadAvgEnd.toFixed(2)}`,
     );
 
     // 3. Why slow kinds are slow.
@@ -168,8 +185,8 @@ export async function run(argv: string[]): Promise<void> {
     await runWhatIfs(db, samples, slowMs);
 
     db.close();
-    if (keep) console.log(`\nkept: ${dbFile}`);
+    if (keep && !reuse) console.log(`\nkept: ${dbFile}`);
   } finally {
-    if (!keep) await rm(runDir, { recursive: true, force: true });
+    if (!keep || reuse) await rm(runDir, { recursive: true, force: true });
   }
 }

@@ -18,11 +18,10 @@ export class StatementProbe {
 
   constructor(private readonly db: Db) {
     this.original = db.prepare.bind(db);
-    const probe = this;
-    (db as { prepare: unknown }).prepare = function (sql: string) {
+    (db as { prepare: unknown }).prepare = (sql: string) => {
       const t = performance.now();
-      const stmt = probe.original(sql);
-      probe.prepareMs += performance.now() - t;
+      const stmt = this.original(sql);
+      this.prepareMs += performance.now() - t;
       for (const method of ['get', 'all', 'run'] as const) {
         const fn = (stmt as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!.bind(stmt);
         (stmt as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
@@ -30,7 +29,7 @@ export class StatementProbe {
           try {
             return fn(...args);
           } finally {
-            probe.calls.push({ sql, params: args, ms: performance.now() - t0 });
+            this.calls.push({ sql, params: args, ms: performance.now() - t0 });
           }
         };
       }

@@ -1,8 +1,14 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app';
+import { NoticesProvider } from './hooks/use-notices';
+import { SettingsProvider } from './hooks/use-settings';
 import { TandemContext } from './hooks/use-tandem';
-import './styles.css';
+import './styles/base.css';
+import './styles/layout.css';
+import './styles/gallery.css';
+import './styles/photo.css';
+import './styles/panels.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');
@@ -10,7 +16,11 @@ if (!container) throw new Error('index.html has no #root element');
 createRoot(container).render(
   <StrictMode>
     <TandemContext value={window.tandem}>
-      <App />
+      <NoticesProvider>
+        <SettingsProvider>
+          <App />
+        </SettingsProvider>
+      </NoticesProvider>
     </TandemContext>
   </StrictMode>,
 );

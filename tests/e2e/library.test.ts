@@ -19,7 +19,8 @@ let h: RendererHarness;
 beforeAll(async () => {
   tmp = tempDir('tandem-e2e-');
   photosDir = copyFixtures(tmp.dir);
-  h = await startRendererHarness({ dataDir: join(tmp.dir, 'data') });
+  // Tall enough that the virtualized grid keeps all 22 fixture photos in the DOM, so every one can be checked in place.
+  h = await startRendererHarness({ dataDir: join(tmp.dir, 'data'), viewport: { width: 1280, height: 1800 } });
 });
 
 afterAll(async () => {
@@ -27,25 +28,36 @@ afterAll(async () => {
   tmp?.cleanup();
 });
 
-const tiles = () => h.page.getByRole('list', { name: 'Photos' }).getByRole('listitem');
+const tiles = () => h.page.getByRole('listbox', { name: 'Photos' }).getByRole('option');
 const searchBox = () => h.page.getByRole('searchbox', { name: 'Search photos' });
 const resultCount = () => h.page.getByTestId('result-count');
 const headerAddFolder = () => h.page.getByRole('banner').getByRole('button', { name: 'Add folder…' });
 const tileNames = () => h.page.locator('.tile__name').allTextContents();
+
+/** Scrolls the (virtualized) grid back to its first row. */
+async function scrollGridToTop(): Promise<void> {
+  await h.page.getByRole('listbox', { name: 'Photos' }).evaluate((grid) => grid.scrollTo({ top: 0 }));
+}
 
 /** Waits until every thumbnail in the grid has finished loading (scrolling so lazy ones start); returns their natural widths. */
 async function loadedThumbnailWidths(): Promise<number[]> {
   const imgs = h.page.locator('img.tile__img');
   await imgs.last().scrollIntoViewIfNeeded();
   await expect.poll(() => imgs.evaluateAll((els) => els.every((el) => el.complete === true))).toBe(true);
-  await h.page.mouse.wheel(0, -100_000);
+  await scrollGridToTop();
   return imgs.evaluateAll((els) => els.map((el) => Number(el.naturalWidth)));
 }
 
 // The steps share one page and one library, in order: a user's first session.
 describe.sequential('library page in Chromium, backed by a real core', () => {
-  it('starts on the empty state of a fresh library, with the CSP in force', async () => {
+  it('starts on the first-run screen of a fresh library (folder, model downloads with sizes), with the CSP in force', async () => {
+    await h.page.getByRole('heading', { name: 'Welcome to Tandem' }).waitFor();
     await h.page.getByRole('heading', { name: 'No library folders yet' }).waitFor();
+    // The model downloads are offered with their sizes, before anything is installed.
+    const downloads = h.page.getByRole('list', { name: 'Model downloads' }).getByRole('listitem');
+    await expect.poll(() => downloads.count()).toBe(4);
+    expect(await downloads.filter({ hasText: 'blip-base' }).first().getByTestId('download-size').textContent()).toMatch(/^\d+(\.\d)? (MB|GB)$/);
+    expect(await h.page.getByRole('button', { name: 'Download llava-interleave-qwen-0.5b' }).isEnabled()).toBe(true);
     expect(await headerAddFolder().isEnabled()).toBe(true);
     expect(await h.page.getByRole('main').getByRole('button', { name: 'Add folder…' }).count()).toBe(1);
 
@@ -87,7 +99,9 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     expect(phases).toContain('indexing');
     expect(phases.at(-1)).toBe('done');
 
-    expect(h.calls.filter((c) => !c.channel.startsWith('photos.') && c.channel !== 'library.listRoots')).toEqual([
+    // Reads (listing photos, counts, jobs, models, settings) come and go with the UI; what changed the library is exactly this.
+    const READS = /^(photos\.|library\.(listRoots|status)$|jobs\.(status|failures)$|models\.list$|settings\.get$)/;
+    expect(h.calls.filter((c) => !READS.test(c.channel))).toEqual([
       { channel: 'dialog.pickFolder', ok: true },
       { channel: 'library.addRoot', ok: true },
       { channel: 'library.scan', ok: true },
@@ -95,7 +109,7 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
 
     await expect.poll(() => tiles().count()).toBe(ALL_PHOTOS);
     expect(await resultCount().textContent()).toBe(`${ALL_PHOTOS} photos`);
-    expect(await h.page.locator('li[data-status="ok"]').count()).toBeGreaterThanOrEqual(OK_PHOTOS);
+    expect(await h.page.locator('[role="option"][data-status="ok"]').count()).toBeGreaterThanOrEqual(OK_PHOTOS);
   });
 
   it('loads every thumbnail through the media route, by id', async () => {
@@ -110,7 +124,7 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
   });
 
   it('marks broken files with a badge and the reason', async () => {
-    const broken = h.page.locator('li[data-status="broken"]');
+    const broken = h.page.locator('[role="option"][data-status="broken"]');
     expect(await broken.count()).toBe(BROKEN_PHOTOS);
     const empty = broken.filter({ hasText: 'empty.jpg' });
     const badge = empty.locator('.badge');
@@ -122,7 +136,7 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     }
     await broken.first().scrollIntoViewIfNeeded();
     await h.screenshot('03-broken-badges');
-    await h.page.mouse.wheel(0, -100_000);
+    await scrollGridToTop();
   });
 
   it('searches as you type: "coffee" puts the captioned coffee photo first, "paris" finds only it', async () => {
@@ -192,6 +206,89 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     await banner.getByRole('button', { name: 'Dismiss error' }).click();
     await banner.waitFor({ state: 'detached' });
     expect(await tiles().count()).toBe(ALL_PHOTOS);
+  });
+
+  it('groups the grid by month, sorts by name, and resizes tiles with the slider', async () => {
+    const grid = h.page.getByRole('listbox', { name: 'Photos' });
+    // Date order: the undated files first (their file dates are today), then the three with an EXIF date.
+    expect(await grid.locator('.grid-header').allTextContents()).toEqual(['No date', 'March 2021', 'July 2019', 'February 2009']);
+    await h.page.getByRole('combobox', { name: 'Sort by' }).selectOption('name');
+    await expect.poll(() => grid.locator('.grid-header').count()).toBe(0);
+    const names = await tileNames();
+    expect(names.slice(0, 3)).toEqual(['animated.gif', 'astronaut-12mp.jpg', 'astronaut.heic']);
+    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })));
+
+    const columns = async () => new Set(await grid.getByRole('option').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().left))).size;
+    const before = await columns();
+    await h.page.getByRole('slider', { name: 'Tile size' }).fill('96');
+    await expect.poll(columns).toBeGreaterThan(before);
+    // Small tiles show the photo only, Lightroom-style; the name stays in the tile's label.
+    expect(await grid.locator('.tile__name').count()).toBe(0);
+    await h.page.getByRole('slider', { name: 'Tile size' }).fill('184');
+    await h.page.getByRole('combobox', { name: 'Sort by' }).selectOption('taken');
+    await expect.poll(() => grid.locator('.grid-header').count()).toBe(4);
+  });
+
+  it('filters by folder from the sidebar, by caption state and by date range', async () => {
+    const sidebar = h.page.getByRole('navigation', { name: 'Library' });
+    await sidebar.getByRole('button', { name: /^exif\s*3$/ }).click();
+    await expect.poll(() => resultCount().textContent()).toBe('3 photos');
+    expect((await tileNames()).every((n) => ['chelsea-rotated-90cw.jpg', 'coffee-gps-caption.jpg', 'unicode name ракета 🚀.jpg'].includes(n))).toBe(true);
+    await sidebar.getByRole('button', { name: /^Failed/ }).click();
+    await expect.poll(() => resultCount().textContent()).toBe(`${BROKEN_PHOTOS} photos`);
+    await sidebar.getByRole('button', { name: /^All photos/ }).click();
+    await expect.poll(() => resultCount().textContent()).toBe(`${ALL_PHOTOS} photos`);
+
+    await h.page.getByRole('button', { name: /^Filters/ }).click();
+    const filters = h.page.getByRole('group', { name: 'Filters' });
+    await filters.getByLabel('Taken from').fill('2019-01-01');
+    await filters.getByLabel('Taken until').fill('2021-12-31');
+    await expect.poll(() => resultCount().textContent()).toBe('2 photos');
+    await filters.getByRole('combobox', { name: 'Show' }).selectOption('captioned');
+    await expect.poll(() => tileNames()).toEqual(['coffee-gps-caption.jpg']);
+    // A search inside the filters, and an empty result that says what was searched.
+    await searchBox().fill('horse');
+    await h.page.getByRole('heading', { name: 'No photos match “horse”' }).waitFor();
+    expect(await h.page.locator('.empty-state__text').textContent()).toContain('Searched captioned · taken 2019-01-01 to 2021-12-31.');
+    await searchBox().fill('');
+    await filters.getByRole('button', { name: 'Clear filters' }).click();
+    await expect.poll(() => resultCount().textContent()).toBe(`${ALL_PHOTOS} photos`);
+    await h.page.getByRole('button', { name: /^Filters/ }).click();
+  });
+
+  it('selects with click, Ctrl+click and Shift+click', async () => {
+    const options = tiles();
+    await options.nth(1).click();
+    await expect.poll(() => h.page.getByTestId('selection-count').textContent()).toMatch(/^1 photo selected/);
+    await options.nth(3).click({ modifiers: ['Control'] });
+    await expect.poll(() => h.page.getByTestId('selection-count').textContent()).toMatch(/^2 photos selected/);
+    await options.nth(6).click({ modifiers: ['Shift'] });
+    // Shift extends from the last clicked photo (3) to 6, replacing the rest.
+    await expect.poll(() => h.page.getByTestId('selection-count').textContent()).toMatch(/^4 photos selected/);
+    expect(await options.evaluateAll((els) => els.map((e, i) => (e.getAttribute('aria-selected') === 'true' ? i : -1)).filter((i) => i >= 0))).toEqual([3, 4, 5, 6]);
+    expect(await h.page.getByRole('button', { name: 'Caption 4 selected' }).isEnabled()).toBe(true);
+    await h.page.getByRole('button', { name: 'Clear selection' }).click();
+    await h.page.getByTestId('selection-count').waitFor({ state: 'detached' });
+  });
+
+  it('opens a photo with its EXIF facts (date, place) and the caption that came with the file', async () => {
+    await tiles().filter({ hasText: 'coffee-gps-caption.jpg' }).dblclick();
+    const view = h.page.getByRole('dialog', { name: 'Photo coffee-gps-caption.jpg' });
+    await view.waitFor();
+    const info = view.getByRole('definition');
+    await expect.poll(() => info.count()).toBeGreaterThan(5);
+    const facts = Object.fromEntries(
+      await view.locator('.exif__row').evaluateAll((rows) => rows.map((r) => [r.querySelector('dt')?.textContent, r.querySelector('dd')?.textContent])),
+    );
+    expect(facts['Taken']).toMatch(/2021/);
+    expect(facts['Location']).toMatch(/^\d+\.\d{5}° [NS], \d+\.\d{5}° [EW]$/);
+    expect(await view.getByTestId('shown-caption').textContent()).toBe('Morning coffee in Paris');
+    expect(await view.getByTestId('caption-source').textContent()).toBe('From the file');
+    await view.getByRole('button', { name: '100%' }).click();
+    await expect.poll(() => view.getByTestId('photo-stage').getAttribute('data-zoom')).toBe('actual');
+    await h.screenshot('09-photo-view');
+    await view.getByRole('button', { name: 'Close photo' }).click();
+    await view.waitFor({ state: 'detached' });
   });
 
   it('follows the system dark mode', async () => {

@@ -1,6 +1,6 @@
 /**
  * A config in the style of transformers' own test suite: sizes that divide nothing evenly, an image size the
- * patch size does not divide, sep outside the vocabulary, tanh GELU, unusual eps, float16 weights, and
+ * patch size does not divide, sep outside the vocabulary, tanh GELU, large eps (a wrong eps would show), float16 weights, and
  * generation defaults carried in text_config. Everything still matches the reference.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import { maxAbsDiff, patternPng } from './blip-helpers';
 
 const config: BlipPackConfig = {
   architecture: 'BlipForConditionalGeneration',
-  vision: { hiddenSize: 24, intermediateSize: 37, numHiddenLayers: 2, numAttentionHeads: 3, imageSize: 31, patchSize: 4, layerNormEps: 1e-6 },
+  vision: { hiddenSize: 24, intermediateSize: 37, numHiddenLayers: 2, numAttentionHeads: 3, imageSize: 31, patchSize: 4, layerNormEps: 0.05 },
   text: {
     vocabSize: 99,
     hiddenSize: 20,
@@ -30,7 +30,7 @@ const config: BlipPackConfig = {
     numAttentionHeads: 5,
     maxPositionEmbeddings: 40,
     hiddenAct: 'gelu_new',
-    layerNormEps: 1e-7,
+    layerNormEps: 0.02,
     bosTokenId: 98,
     sepTokenId: 102,
     padTokenId: 0,
@@ -59,8 +59,8 @@ afterAll(async () => {
 
 describe('odd BLIP config', () => {
   it('reads the config as transformers would', () => {
-    expect(model.spec.vision).toMatchObject({ imageSize: 31, patchSize: 4, layerNormEps: 1e-6 });
-    expect(model.spec.text).toMatchObject({ hiddenAct: 'gelu_new', layerNormEps: 1e-7, sepTokenId: 102, vocabSize: 99 });
+    expect(model.spec.vision).toMatchObject({ imageSize: 31, patchSize: 4, layerNormEps: 0.05 });
+    expect(model.spec.text).toMatchObject({ hiddenAct: 'gelu_new', layerNormEps: 0.02, sepTokenId: 102, vocabSize: 99 });
     expect(model.spec.generation.maxLength).toBe(12);
   });
 

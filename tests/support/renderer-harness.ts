@@ -75,14 +75,22 @@ function buildRenderer(): Promise<BuiltRenderer> {
   built ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tandem-renderer-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    // Vitest sets NODE_ENV=test, which would give the page React's development build and JSX transform
+    // (double effects under StrictMode, several times slower); the app is always built for production.
+    const nodeEnv = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'production';
     await build({
       configFile: false,
       root: RENDERER_ROOT,
       base: './',
+      mode: 'production',
       // The app build reports bundle sizes; here they would only clutter test output.
       logLevel: 'error',
       plugins: rendererPlugins(),
       build: { outDir: dir, emptyOutDir: true, rollupOptions: { input: RENDERER_ENTRY } },
+    }).finally(() => {
+      if (nodeEnv === undefined) delete process.env['NODE_ENV'];
+      else process.env['NODE_ENV'] = nodeEnv;
     });
     const bridge = await build({
       configFile: false,
@@ -213,7 +221,8 @@ export async function startRendererHarness(opts: RendererHarnessOptions = {}): P
         unsubscribe();
         await browser?.close();
         await new Promise<void>((done) => server.close(() => done()));
-        core.close();
+        // Stops the inference processes (captioning, LLaVA) before the data folder goes.
+        await core.close();
         if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
       },
     };
@@ -221,7 +230,7 @@ export async function startRendererHarness(opts: RendererHarnessOptions = {}): P
     unsubscribe();
     await browser?.close();
     server.close();
-    core.close();
+    await core.close();
     if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true });
     throw err;
   }

@@ -3,10 +3,9 @@ import { createCoreHandlers } from '../core/api-handlers';
 import type { Core } from '../core/core';
 
 /** One handler per contract channel; the mapped type makes a forgotten channel a type error. */
-type ChatChannel = Extract<ChannelName, `chat.${string}`>;
 export type AppHandlers = {
-  [C in Exclude<ChannelName, ChatChannel>]: (request: ParsedRequestOf<C>) => Promise<ReplyOf<C>> | ReplyOf<C>;
-} & { [C in ChatChannel]?: (request: ParsedRequestOf<C>) => Promise<ReplyOf<C>> | ReplyOf<C> };
+  [C in ChannelName]: (request: ParsedRequestOf<C>) => Promise<ReplyOf<C>> | ReplyOf<C>;
+};
 
 /** What only the host (Electron shell, or the E2E harness standing in for it) can answer. */
 export interface ShellServices {

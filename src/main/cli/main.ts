@@ -4,13 +4,14 @@ import { TandemError } from '../core/errors';
 import type { CliCommand, CliContext, OptionSpec, OptionValues } from './command';
 import { askCommand } from './commands/ask-command';
 import { captionCommand } from './commands/caption-command';
+import { chatCommand } from './commands/chat-command';
 import { indexCommand } from './commands/index-command';
 import { modelsCommand } from './commands/models';
 import { searchCommand } from './commands/search-command';
 import { showCommand } from './commands/show-command';
 import { statusCommand } from './commands/status-command';
 
-export const commands: CliCommand[] = [indexCommand, searchCommand, showCommand, statusCommand, captionCommand, askCommand, modelsCommand];
+export const commands: CliCommand[] = [indexCommand, searchCommand, showCommand, statusCommand, captionCommand, askCommand, chatCommand, modelsCommand];
 
 const globalOptions: Record<string, OptionSpec> = {
   'data-dir': { type: 'string', description: 'library data folder (default: $TANDEM_HOME, else the app’s folder)' },

@@ -1,19 +1,19 @@
 import { channels, type ChannelName, type Envelope, type ParsedRequestOf, type ReplyOf } from '../../shared/api';
+import { createChatHandlers } from './chat/chat-handlers';
 import type { Core } from './core';
 import { TandemError } from './errors';
 
 /** Channels the core answers; `dialog.*` belong to the app shell (or the test harness). */
 export type CoreChannel = Exclude<ChannelName, `dialog.${string}`>;
-type ChatChannel = Extract<CoreChannel, `chat.${string}`>;
-
 export type Handler<C extends ChannelName> = (request: ParsedRequestOf<C>) => Promise<ReplyOf<C>> | ReplyOf<C>;
 
-/** Chat channels are bound by the chat service's own handler module. */
-export type CoreHandlers = { [C in Exclude<CoreChannel, ChatChannel>]: Handler<C> } & { [C in ChatChannel]?: Handler<C> };
+export type CoreHandlers = { [C in CoreChannel]: Handler<C> };
 
 /** Binds every core channel to the service that does the work. No channel holds logic of its own. */
 export function createCoreHandlers(core: Core): CoreHandlers {
   return {
+    // Chat channels are bound by the chat service's own handler module.
+    ...createChatHandlers(core),
     'library.status': () => core.library.status(),
     'library.listRoots': () => core.library.listRoots(),
     'library.addRoot': ({ path }) => core.library.addRoot(path),

@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { AnswerStore } from './captions/answer-store';
 import { CaptionStore } from './captions/caption-store';
+import { ChatBackends } from './chat/backend-factory';
+import { blipAnswerer } from './chat/blip-answerer';
+import { ChatService } from './chat/chat-service';
 import { EventBus } from './event-bus';
 import { forkWorker, type SpawnWorker } from './inference/worker-handle';
 import { CaptionService } from './jobs/caption-service';
@@ -30,7 +33,8 @@ export interface Core {
   captioning: CaptionService;
   downloads: ModelDownloads;
   settings: SettingsStore;
-  /** Stops the inference process, then closes the database. */
+  chat: ChatService;
+  /** Stops the inference processes, then closes the database. */
   close(): Promise<void>;
 }
 
@@ -60,6 +64,20 @@ export function openCore(opts: OpenCoreOptions): Core {
     spawnWorker: opts.spawnWorker ?? (() => forkWorker()),
   });
   const downloads = new ModelDownloads(models, events);
+  const answers = new AnswerStore(db);
+  const settings = new SettingsStore(db);
+  // LLaVA gets its own instance of the inference process (same entry and spawner), see llava-protocol.ts.
+  const chatBackends = new ChatBackends({ models, spawnWorker: opts.spawnWorker ?? (() => forkWorker()) });
+  const chat = new ChatService({
+    db,
+    photos,
+    answers,
+    events,
+    settings: () => settings.get(),
+    blip: blipAnswerer(captioning, answers, settings, paths.modelCacheDir),
+    checkBlip: (model) => void captioning.resolveModel({ model }),
+    backend: (s) => chatBackends.create(s),
+  });
   return {
     paths,
     db,
@@ -67,15 +85,18 @@ export function openCore(opts: OpenCoreOptions): Core {
     library: new LibraryService({ db, events, thumbsDir: paths.thumbsDir, dbFile: paths.dbFile, dataDir: paths.dataDir }),
     photos,
     captions,
-    answers: new AnswerStore(db),
+    answers,
     search: new SearchService(db),
     media: new MediaService(db, paths.thumbsDir),
     models,
     captioning,
     downloads,
-    settings: new SettingsStore(db),
+    settings,
+    chat,
     close: async () => {
       downloads.cancelAll();
+      await chat.close();
+      await chatBackends.close();
       await captioning.close();
       db.close();
     },

@@ -23,7 +23,7 @@ import { buildTextEncoderGraph } from './text-encoder-graph';
 import { buildVisionGraph } from './vision-graph';
 
 /** Bump when graphs change meaning or layout: old cache entries are then rebuilt. */
-export const BLIP_COMPILER_VERSION = 2;
+export const BLIP_COMPILER_VERSION = 3;
 
 export interface BlipManifest {
   format: 'tandem-blip';

@@ -7,6 +7,7 @@ import { loadBlipModel, type BlipModel } from '../blip/blip-model';
 import { modelPixels } from '../blip/preprocess';
 import type { DecodedRgb } from '../blip/image-decode';
 import { errorMessage, TandemError } from '../errors';
+import { isLlavaMessage, LlavaWorker } from '../llava/llava-worker';
 import type { CaptionItemResult, CaptionRequest, FromWorker, ToWorker } from './protocol';
 
 interface Channel {
@@ -161,7 +162,9 @@ class Worker {
 
 const io = channel();
 const worker = new Worker(io);
-io.onMessage((m) => worker.handle(m));
+// LLaVA messages go to their own queue; the chat service runs them in a separate instance of this process.
+const llava = new LlavaWorker((m) => io.send(m));
+io.onMessage((m) => (isLlavaMessage(m) ? llava.handle(m) : worker.handle(m)));
 // Test hook: lets crash-recovery tests kill the process at a chosen photo, as a real decoder crash would.
 if (process.env['TANDEM_TEST_CRASH_ON']) {
   const needle = process.env['TANDEM_TEST_CRASH_ON'];

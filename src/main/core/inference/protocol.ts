@@ -3,6 +3,7 @@
  * Only plain JSON crosses it; images travel as file paths, so pixels never pass through the main process.
  */
 import type { CaptionSettings } from '../jobs/caption-settings';
+import type { LlavaFromWorker, LlavaToWorker } from '../llava/llava-protocol';
 
 export interface LoadModelRequest {
   type: 'load';
@@ -34,7 +35,8 @@ export type ToWorker =
   | CaptionRequest
   | AnswerRequest
   | { type: 'cancel'; id: number }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  | LlavaToWorker;
 
 export type CaptionItemResult =
   | { jobId: number; photoId: number; ok: true; text: string; ms: number }
@@ -46,4 +48,5 @@ export type FromWorker =
   | { type: 'captioned'; id: number; results: CaptionItemResult[]; decodeMs: number; inferMs: number }
   | { type: 'answered'; id: number; answer: string; ms: number }
   | { type: 'cancelled'; id: number }
-  | { type: 'error'; id: number | null; code: string; message: string };
+  | { type: 'error'; id: number | null; code: string; message: string }
+  | LlavaFromWorker;
