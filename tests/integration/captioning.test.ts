@@ -188,6 +188,43 @@ describe('bulk captioning', () => {
     expect(d.caption).toBe('the red wall of our old kitchen');
     expect(d.captions.map((c) => c.source)).toEqual(['model:blip-base', 'user']);
   });
+
+  it('a VQA question asked while the library is being captioned does not disturb the captioning model', async () => {
+    const core = await openLibrary('vqa-during-run', 3);
+    open.push(core);
+    await core.models.import(await ensureTestModel('colour-vqa'), { name: 'blip-vqa-base' });
+    const vqaModel = core.captioning.resolveModel({ model: 'blip-vqa-base' });
+    const blue = core.search.search('blue', {}, 0, 5).items.find((p) => p.relPath === 'colours/blue-2.jpg')!;
+    core.captioning.enqueue({ kind: 'all' }, 'blip-base', core.captioning.settings());
+    let asked: Promise<{ answer: string; model: string }> | null = null;
+    let pids: [number | undefined, number | undefined] = [undefined, undefined];
+    const result = await core.captioning.run({
+      model: 'blip-base',
+      batchSize: 2,
+      threads: 1,
+      onProgress: (p) => {
+        if (!asked && p.state === 'running' && p.done >= 2) {
+          asked = core.vqa
+            .ask({ photoId: blue.id, path: core.photos.absolutePath(core.photos.row(blue.id)), question: 'what colour is this photo?', model: vqaModel, threads: 1, settings: core.captioning.settings() })
+            .then((a) => ((pids = [core.captioning.ensureClient().pid, core.vqa.pid]), a));
+        }
+      },
+    });
+    expect(asked).not.toBeNull();
+    const answer = await asked!;
+    expect(answer).toMatchObject({ answer: 'blue', model: 'model:blip-vqa-base' });
+    expect(pids[0]).toBeDefined();
+    expect(pids[1]).toBeDefined();
+    expect(pids[1]).not.toBe(pids[0]);
+    // Every photo was captioned by the caption model, as if nobody had asked.
+    expect(result).toMatchObject({ state: 'done', done: 17 + 9, failed: 5 });
+    const colours = core.db
+      .prepare("SELECT p.rel_path AS path, c.text FROM captions c JOIN photos p ON p.id = c.photo_id WHERE c.source = 'model:blip-base' AND p.rel_path LIKE 'colours/%'")
+      .all() as { path: string; text: string }[];
+    expect(colours).toHaveLength(9);
+    for (const c of colours) expect(c.text).toContain(c.path.slice('colours/'.length).split('-')[0]!);
+    expect(core.answers.forPhoto(blue.id).map((a) => [a.answer, a.model])).toEqual([['blue', 'model:blip-vqa-base']]);
+  });
 });
 
 async function waitFor(cond: () => boolean, timeoutMs = 60_000): Promise<void> {

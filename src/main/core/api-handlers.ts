@@ -103,12 +103,14 @@ export function createCoreHandlers(core: Core): CoreHandlers {
     'vqa.ask': async ({ photoId, question }) => {
       const row = core.photos.row(photoId);
       const app = core.settings.get();
-      const ref = core.captioning.resolveModel({ model: app.vqaModel });
-      const client = core.captioning.ensureClient();
-      await client.load({ model: ref.name, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads: app.threads });
-      const reply = await client.answer({ path: core.photos.absolutePath(row), question, settings: core.captioning.settings(app.caption) });
-      core.answers.add(photoId, question, reply.answer, `model:${ref.name}`);
-      return { answer: reply.answer, model: `model:${ref.name}`, ms: reply.ms };
+      return core.vqa.ask({
+        photoId,
+        path: core.photos.absolutePath(row),
+        question,
+        model: core.captioning.resolveModel({ model: app.vqaModel }),
+        threads: app.threads,
+        settings: core.captioning.settings(app.caption),
+      });
     },
   };
 }

@@ -16,6 +16,7 @@ import { ModelDownloads } from './models/model-downloads';
 import { ModelStore } from './models/model-store';
 import { SettingsStore } from './settings/settings-store';
 import { SearchService } from './search/search-service';
+import { VqaService } from './vqa/vqa-service';
 import { openDatabase, type Db } from './store/database';
 
 /** Everything a user can do, wired once per data folder. The app shell, the CLI and tests all use this. */
@@ -33,6 +34,8 @@ export interface Core {
   captioning: CaptionService;
   downloads: ModelDownloads;
   settings: SettingsStore;
+  /** BLIP VQA in its own inference process. */
+  vqa: VqaService;
   chat: ChatService;
   /** Stops the inference processes, then closes the database. */
   close(): Promise<void>;
@@ -66,6 +69,7 @@ export function openCore(opts: OpenCoreOptions): Core {
   const downloads = new ModelDownloads(models, events);
   const answers = new AnswerStore(db);
   const settings = new SettingsStore(db);
+  const vqa = new VqaService({ answers, modelCacheDir: paths.modelCacheDir, spawnWorker: opts.spawnWorker ?? (() => forkWorker()) });
   // LLaVA gets its own instance of the inference process (same entry and spawner), see llava-protocol.ts.
   const chatBackends = new ChatBackends({ models, spawnWorker: opts.spawnWorker ?? (() => forkWorker()) });
   const chat = new ChatService({
@@ -74,7 +78,7 @@ export function openCore(opts: OpenCoreOptions): Core {
     answers,
     events,
     settings: () => settings.get(),
-    blip: blipAnswerer(captioning, answers, settings, paths.modelCacheDir),
+    blip: blipAnswerer(captioning, vqa, settings),
     checkBlip: (model) => void captioning.resolveModel({ model }),
     backend: (s) => chatBackends.create(s),
   });
@@ -92,11 +96,13 @@ export function openCore(opts: OpenCoreOptions): Core {
     captioning,
     downloads,
     settings,
+    vqa,
     chat,
     close: async () => {
       downloads.cancelAll();
       await chat.close();
       await chatBackends.close();
+      await vqa.close();
       await captioning.close();
       db.close();
     },

@@ -44,12 +44,14 @@ export const askCommand: CliCommand = {
         model: typeof values['model'] === 'string' ? values['model'] : DEFAULT_VQA_MODEL,
         ...(typeof values['model-dir'] === 'string' ? { modelDir: values['model-dir'] } : {}),
       });
-      const client = core.captioning.ensureClient();
-      await client.load({ model: ref.name, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads: runOptions(values).threads ?? 2 });
-      const reply = await client.answer({ path, question, settings: core.captioning.settings(settingsFromOptions(values)) });
-      if (row) {
-        core.answers.add(row.id, question, reply.answer, `model:${ref.name}`);
-      }
+      const reply = await core.vqa.ask({
+        photoId: row?.id ?? null,
+        path,
+        question,
+        model: ref,
+        threads: runOptions(values).threads ?? 2,
+        settings: core.captioning.settings(settingsFromOptions(values)),
+      });
       if (ctx.json) printJson(ctx, { photoId: row?.id ?? null, path, question, route: 'blip', answer: reply.answer, model: ref.name, ms: Math.round(reply.ms) });
       else line(ctx, `${reply.answer}    (BLIP · ${ref.name})`);
       return 0;

@@ -1,26 +1,22 @@
-import type { AnswerStore } from '../captions/answer-store';
 import type { CaptionService } from '../jobs/caption-service';
 import type { SettingsStore } from '../settings/settings-store';
+import type { VqaAnswer, VqaService } from '../vqa/vqa-service';
 
-export interface BlipAnswer {
-  answer: string;
-  /** e.g. 'model:blip-vqa-base' */
-  model: string;
-  ms: number;
-}
+export type BlipAnswer = VqaAnswer;
 
 /** Short factual answers from BLIP VQA; each is kept in `answers` so later LLaVA turns are grounded on it. */
 export type BlipAnswerer = (photoId: number, path: string, question: string) => Promise<BlipAnswer>;
 
-export function blipAnswerer(captioning: CaptionService, answers: AnswerStore, settings: SettingsStore, modelCacheDir: string): BlipAnswerer {
+export function blipAnswerer(captioning: CaptionService, vqa: VqaService, settings: SettingsStore): BlipAnswerer {
   return async (photoId, path, question) => {
     const app = settings.get();
-    const ref = captioning.resolveModel({ model: app.vqaModel });
-    const client = captioning.ensureClient();
-    await client.load({ model: ref.name, modelDir: ref.dir, cacheDir: modelCacheDir, threads: app.threads });
-    const reply = await client.answer({ path, question, settings: captioning.settings(app.caption) });
-    const model = `model:${ref.name}`;
-    answers.add(photoId, question, reply.answer, model);
-    return { answer: reply.answer, model, ms: reply.ms };
+    return vqa.ask({
+      photoId,
+      path,
+      question,
+      model: captioning.resolveModel({ model: app.vqaModel }),
+      threads: app.threads,
+      settings: captioning.settings(app.caption),
+    });
   };
 }

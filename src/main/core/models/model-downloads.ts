@@ -34,7 +34,8 @@ export class ModelDownloads {
         signal: controller.signal,
         onProgress: (p) => {
           last = { ...p, error: null };
-          this.events.emit('models.progress', last);
+          // The pack is only usable once it has been moved into place and registered, after install() resolves.
+          if (p.phase !== 'done') this.events.emit('models.progress', last);
         },
       })
       .then(() => this.events.emit('models.progress', { ...base(), phase: 'done', error: null }))

@@ -33,7 +33,8 @@ export async function directorySize(dir: string): Promise<number> {
   for (const entry of entries) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) total += await directorySize(full);
-    else if (entry.isFile()) total += (await stat(full)).size;
+    // A file can vanish between readdir and stat (a download being promoted or removed meanwhile).
+    else if (entry.isFile()) total += await stat(full).then((st) => st.size, () => 0);
   }
   return total;
 }
