@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_PHOTOS, tempDir } from '../support/temp-dirs';
@@ -42,6 +43,10 @@ describe('tandem CLI', () => {
     expect(show.stdout).toMatch(/file\s+Morning coffee in Paris/);
     const byPath = JSON.parse(tandem(['show', join(FIXTURE_PHOTOS, 'exif/coffee-gps-caption.jpg'), '--json', '--data-dir', dataDir]).stdout) as { id: number };
     expect(byPath.id).toBe(id);
+    // The same photo named through a symlink to the library folder.
+    symlinkSync(FIXTURE_PHOTOS, join(tmp.dir, 'linked-photos'));
+    const viaLink = JSON.parse(tandem(['show', join(tmp.dir, 'linked-photos', 'exif/coffee-gps-caption.jpg'), '--json', '--data-dir', dataDir]).stdout) as { id: number };
+    expect(viaLink.id).toBe(id);
     const status = JSON.parse(tandem(['status', '--json', '--data-dir', dataDir]).stdout) as { photos: number; byStatus: Record<string, number> };
     expect(status.photos).toBe(22);
     expect(status.byStatus['broken']).toBe(5);

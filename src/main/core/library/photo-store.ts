@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import type { PhotoDetail, PhotoSummary, Root } from '../../../shared/api';
 import { NotFoundError } from '../errors';
 import { nowIso, type Db } from '../store/database';
@@ -155,6 +156,19 @@ export class PhotoStore {
 
   /** Finds a photo by id, or by absolute path within a library folder. */
   findByPath(absPath: string): PhotoRow | undefined {
+    const found = this.findUnder(absPath);
+    if (found) return found;
+    // Roots are stored by their real path; the user may name a photo through a symlink to the library.
+    let real: string;
+    try {
+      real = realpathSync(absPath);
+    } catch {
+      return undefined;
+    }
+    return real !== absPath ? this.findUnder(real) : undefined;
+  }
+
+  private findUnder(absPath: string): PhotoRow | undefined {
     for (const root of this.db.prepare('SELECT id, path FROM roots').all() as RootRow[]) {
       const prefix = root.path.endsWith('/') ? root.path : `${root.path}/`;
       if (absPath.startsWith(prefix)) {
