@@ -120,7 +120,7 @@ async function printStages(
   );
 
   const enc = await compareThumbnailEncoders(sample.slice(0, Math.min(sample.length, 15)));
-  const current = enc.find((e) => e.name.startsWith('webp q82 effort 4'))!;
+  const current = enc.find((e) => e.name.startsWith('webp q82 effort 2'))!;
   console.log(`\n## thumbnail encoders on the same decoded 1280 px pixels (${Math.min(sample.length, 15)} photos)`);
   console.log(
     table(

@@ -14,17 +14,17 @@ type Raw = { data: Buffer; info: { width: number; height: number; channels: numb
 
 /** Encoders for the large (1280 px) thumbnail; the first is what thumbnails.ts does today. */
 const LARGE: Record<string, (r: Raw) => Promise<Buffer>> = {
-  'webp q82 effort 4 (current)': (r) => fromRaw(r).webp({ quality: 82 }).toBuffer(),
-  'webp q82 effort 2': (r) => fromRaw(r).webp({ quality: 82, effort: 2 }).toBuffer(),
+  'webp q82 effort 4': (r) => fromRaw(r).webp({ quality: 82 }).toBuffer(),
+  'webp q82 effort 2 (current)': (r) => fromRaw(r).webp({ quality: 82, effort: 2 }).toBuffer(),
   'webp q82 effort 0': (r) => fromRaw(r).webp({ quality: 82, effort: 0 }).toBuffer(),
   'jpeg q82': (r) => fromRaw(r).jpeg({ quality: 82 }).toBuffer(),
   'jpeg q82 mozjpeg': (r) => fromRaw(r).jpeg({ quality: 82, mozjpeg: true }).toBuffer(),
 };
 
 const SMALL: Record<string, (r: Raw) => Promise<Buffer>> = {
-  'small webp q78 effort 4 (current)': (r) =>
+  'small webp q78 effort 4': (r) =>
     fromRaw(r).resize(THUMB_EDGE.small, THUMB_EDGE.small, { fit: 'inside' }).webp({ quality: 78 }).toBuffer(),
-  'small webp q78 effort 2': (r) =>
+  'small webp q78 effort 2 (current)': (r) =>
     fromRaw(r).resize(THUMB_EDGE.small, THUMB_EDGE.small, { fit: 'inside' }).webp({ quality: 78, effort: 2 }).toBuffer(),
 };
 
