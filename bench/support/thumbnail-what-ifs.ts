@@ -12,7 +12,7 @@ export interface EncoderResult {
 
 type Raw = { data: Buffer; info: { width: number; height: number; channels: number } };
 
-/** Encoders for the large (1280 px) thumbnail; the first is what thumbnails.ts does today. */
+/** Encoders for the large (1280 px) thumbnail; "(current)" marks what thumbnails.ts does today. */
 const LARGE: Record<string, (r: Raw) => Promise<Buffer>> = {
   'webp q82 effort 4': (r) => fromRaw(r).webp({ quality: 82 }).toBuffer(),
   'webp q82 effort 2 (current)': (r) => fromRaw(r).webp({ quality: 82, effort: 2 }).toBuffer(),
