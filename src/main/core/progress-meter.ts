@@ -1,38 +1,43 @@
 /**
- * Rate and ETA for long work. The rate is an exponentially weighted average over recent items,
- * so a slow first file or a burst of cached ones does not skew the ETA for long.
+ * Rate and ETA for long work: the overall average blended with the rate over a recent time window.
+ * Items finish in bursts (several workers, batches), so the recent rate is counted over a window of
+ * time, never from the gaps between single items (a burst would read as thousands per second).
  */
 export class ProgressMeter {
   private startedAt = 0;
-  private lastAt = 0;
   private count = 0;
-  private ewmaPerSec = 0;
+  /** Running totals, oldest first; the first one is at or just before the window's start. */
+  private samples: { t: number; count: number }[] = [];
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    private readonly windowMs = 10_000,
+  ) {}
 
   start(_total?: number): void {
     this.startedAt = this.now();
-    this.lastAt = this.startedAt;
     this.count = 0;
-    this.ewmaPerSec = 0;
+    this.samples = [{ t: this.startedAt, count: 0 }];
   }
 
   tick(n = 1): void {
-    const t = this.now();
     if (this.startedAt === 0) this.start();
+    const t = this.now();
     this.count += n;
-    const dt = Math.max(t - this.lastAt, 1e-3) / 1000;
-    const instant = n / dt;
-    this.ewmaPerSec = this.ewmaPerSec === 0 ? instant : this.ewmaPerSec * 0.8 + instant * 0.2;
-    this.lastAt = t;
+    this.samples.push({ t, count: this.count });
+    while (this.samples.length > 2 && t - this.samples[1]!.t >= this.windowMs) this.samples.shift();
   }
 
-  /** Items per second: overall average blended with the recent average. */
+  /** Items per second. Measured up to now, so a stall lowers it instead of freezing the last value. */
   rate(): number {
     if (this.count === 0) return 0;
-    const elapsed = Math.max(this.now() - this.startedAt, 1) / 1000;
-    const overall = this.count / elapsed;
-    return this.count < 5 ? overall : (overall + this.ewmaPerSec) / 2;
+    const t = this.now();
+    const overall = this.count / (Math.max(t - this.startedAt, 1) / 1000);
+    const first = this.samples[0]!;
+    const span = (t - first.t) / 1000;
+    if (this.count < 5 || span < 1) return overall;
+    const recent = (this.count - first.count) / span;
+    return (overall + recent) / 2;
   }
 
   eta(remaining: number): number | null {
