@@ -15,6 +15,7 @@ import { LlavaEngine } from '../../src/main/core/llava/llava-engine';
 import { forkWorker } from '../../src/main/core/inference/worker-handle';
 import type { NdArray } from '../../src/main/core/onnx/nd-array';
 import { createInferenceSession, type InferenceRunner } from '../../src/main/core/onnx/runtime';
+import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
 import { ensureTinyLlava, TINY_LLAVA_SHAPE, writeTinyLlava } from '../../src/main/core/test-models/tiny-llava';
 import { tempDir } from '../support/temp-dirs';
 
@@ -235,5 +236,53 @@ describe('embedded backend through the core and the LLaVA inference process', ()
     const [chat] = core.chat.list(photoId);
     expect(chat!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
     expect(chat!.messages[5]!.stopped).toBe(true);
+  });
+});
+
+describe('idle models give their memory back', () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+    const start = Date.now();
+    while (!cond()) {
+      if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('the LLaVA and VQA processes stop after the idle time, and the next question starts them again', async () => {
+    const core = openCore({ dataDir: join(tmp.dir, 'idle-data'), modelIdleMs: 400 });
+    try {
+      await core.models.import(modelDir, { name: 'tiny-llava' });
+      await core.models.import(await ensureTestModel('colour-vqa'), { name: 'blip-vqa-base' });
+      core.settings.set({ chatBackend: 'embedded', chatModel: 'tiny-llava', vqaModel: 'blip-vqa-base', temperature: 0, maxNewTokens: 3, threads: 1 });
+      await core.library.addRoot(join(tmp.dir, 'photos'));
+      await core.library.scan();
+      const id = core.search.list({}, 'name', 0, 10).items[0]!.id;
+
+      const story = await core.chat.ask({ photoId: id, text: 'Tell a story about this photo' });
+      expect(story.message.error).toBeNull();
+      const llavaPid = core.inferencePids().llava;
+      const colour = await core.chat.ask({ photoId: id, text: 'what colour is this photo?' });
+      expect(colour.message).toMatchObject({ route: 'blip', error: null });
+      const first = { llava: llavaPid, vqa: core.inferencePids().vqa };
+      expect(first.llava).toBeDefined();
+      expect(first.vqa).toBeDefined();
+
+      await until(() => core.inferencePids().llava === undefined && core.inferencePids().vqa === undefined);
+      await until(() => !alive(first.llava!) && !alive(first.vqa!));
+
+      const again = await core.chat.ask({ photoId: id, text: 'What might happen next?' });
+      expect(again.message).toMatchObject({ route: 'llava', error: null, model: 'model:tiny-llava' });
+      expect(core.inferencePids().llava).not.toBe(first.llava);
+    } finally {
+      await core.close();
+    }
   });
 });

@@ -37,6 +37,8 @@ export interface Core {
   /** BLIP VQA in its own inference process. */
   vqa: VqaService;
   chat: ChatService;
+  /** Process ids of the inference processes that are running now (diagnostics, tests). */
+  inferencePids(): { captioning?: number; vqa?: number; llava?: number };
   /** Stops the inference processes, then closes the database. */
   close(): Promise<void>;
 }
@@ -47,6 +49,8 @@ export interface OpenCoreOptions {
   spawnWorker?: SpawnWorker;
   /** Compiled model graphs elsewhere than `<dataDir>/model-cache` (shared between data folders, e.g. benchmarks). */
   modelCacheDir?: string;
+  /** VQA and LLaVA processes stop after this long unused (default 10 minutes); the captioning one stays for the next run. */
+  modelIdleMs?: number;
 }
 
 export function openCore(opts: OpenCoreOptions): Core {
@@ -69,9 +73,10 @@ export function openCore(opts: OpenCoreOptions): Core {
   const downloads = new ModelDownloads(models, events);
   const answers = new AnswerStore(db);
   const settings = new SettingsStore(db);
-  const vqa = new VqaService({ answers, modelCacheDir: paths.modelCacheDir, spawnWorker: opts.spawnWorker ?? (() => forkWorker()) });
+  const idle = opts.modelIdleMs !== undefined ? { idleMs: opts.modelIdleMs } : {};
+  const vqa = new VqaService({ answers, modelCacheDir: paths.modelCacheDir, spawnWorker: opts.spawnWorker ?? (() => forkWorker()), ...idle });
   // LLaVA gets its own instance of the inference process (same entry and spawner), see llava-protocol.ts.
-  const chatBackends = new ChatBackends({ models, spawnWorker: opts.spawnWorker ?? (() => forkWorker()) });
+  const chatBackends = new ChatBackends({ models, spawnWorker: opts.spawnWorker ?? (() => forkWorker()), ...idle });
   const chat = new ChatService({
     db,
     photos,
@@ -98,6 +103,10 @@ export function openCore(opts: OpenCoreOptions): Core {
     settings,
     vqa,
     chat,
+    inferencePids: () => {
+      const pids = { captioning: captioning.workerPid, vqa: vqa.pid, llava: chatBackends.llavaPid };
+      return Object.fromEntries(Object.entries(pids).filter(([, v]) => v !== undefined));
+    },
     close: async () => {
       downloads.cancelAll();
       await chat.close();

@@ -173,6 +173,11 @@ export class CaptionService {
     else this.jobs.cancel(model);
   }
 
+  /** The captioning process id while it runs. */
+  get workerPid(): number | undefined {
+    return this.client?.pid;
+  }
+
   /** The inference process, started on first use and kept for later runs. */
   ensureClient(): InferenceClient {
     this.client ??= new InferenceClient(this.deps.spawnWorker);

@@ -1,4 +1,5 @@
 import type { AnswerStore } from '../captions/answer-store';
+import { IdleReaper } from '../inference/idle-reaper';
 import { InferenceClient } from '../inference/inference-client';
 import type { SpawnWorker } from '../inference/worker-handle';
 import type { CaptionSettings } from '../jobs/caption-settings';
@@ -36,16 +37,14 @@ export interface VqaServiceDeps {
  */
 export class VqaService {
   private client: InferenceClient | null = null;
-  private inFlight = 0;
-  private idleTimer: NodeJS.Timeout | null = null;
+  private readonly reaper: IdleReaper;
 
-  constructor(private readonly deps: VqaServiceDeps) {}
+  constructor(private readonly deps: VqaServiceDeps) {
+    this.reaper = new IdleReaper(deps.idleMs ?? 10 * 60_000, () => void this.stop());
+  }
 
-  async ask(q: VqaQuestion): Promise<VqaAnswer> {
-    this.inFlight++;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
-    try {
+  ask(q: VqaQuestion): Promise<VqaAnswer> {
+    return this.reaper.run(async () => {
       this.client ??= new InferenceClient(this.deps.spawnWorker);
       const client = this.client;
       await client.load({ model: q.model.name, modelDir: q.model.dir, cacheDir: this.deps.modelCacheDir, threads: q.threads });
@@ -53,10 +52,7 @@ export class VqaService {
       const model = `model:${q.model.name}`;
       if (q.photoId !== null) this.deps.answers.add(q.photoId, q.question, reply.answer, model);
       return { answer: reply.answer, model, ms: reply.ms };
-    } finally {
-      this.inFlight--;
-      this.armIdleTimer();
-    }
+    });
   }
 
   /** The process id while the VQA process runs (tests, diagnostics). */
@@ -65,18 +61,13 @@ export class VqaService {
   }
 
   async close(): Promise<void> {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.reaper.cancel();
+    await this.stop();
+  }
+
+  private async stop(): Promise<void> {
     const client = this.client;
     this.client = null;
     await client?.close();
-  }
-
-  private armIdleTimer(): void {
-    if (this.inFlight > 0 || !this.client) return;
-    this.idleTimer = setTimeout(() => {
-      if (this.inFlight === 0) void this.close();
-    }, this.deps.idleMs ?? 10 * 60_000);
-    this.idleTimer.unref();
   }
 }
