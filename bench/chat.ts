@@ -31,7 +31,19 @@ const MODEL_VERSION = 1;
 interface ChildResult {
   variant: string;
   loadMs: number;
-  runs: { imageMs: number; firstTokenMs: number; tokens: number; decodeTokensPerSec: number; totalMs: number; promptTokens: number; cachedSteps: number }[];
+  runs: {
+    imageMs: number;
+    firstTokenMs: number;
+    tokens: number;
+    decodeTokensPerSec: number;
+    totalMs: number;
+    promptTokens: number;
+    cachedSteps: number;
+    /** The next question in the same chat: time to first token, and prompt tokens read from the kept cache. */
+    followUpFirstTokenMs: number;
+    followUpPromptTokens: number;
+    followUpReused: number;
+  }[];
   peakRssMb: number;
   text: string;
 }
@@ -83,22 +95,27 @@ async function child(modelDir: string, variant: string, tokens: number, threads:
   const loadMs = performance.now() - t0;
   const out: ChildResult['runs'] = [];
   let text = '';
+  const system = 'You are Tandem. Facts from BLIP: - Caption: "a colourful pattern"';
+  const sampling = { temperature: 0, topP: 1, maxNewTokens: tokens };
+  const question = { role: 'user' as const, text: 'Tell a story based on this image' };
   for (let r = 0; r < runs; r++) {
+    // Each run is a fresh chat: nothing kept from the run before.
+    engine.forgetConversation();
     let first: number | null = null;
     const start = performance.now();
     const a = await engine.generate(
-      {
-        imagePath,
-        system: 'You are Tandem. Facts from BLIP: - Caption: "a colourful pattern"',
-        turns: [{ role: 'user', text: 'Tell a story based on this image' }],
-        sampling: { temperature: 0, topP: 1, maxNewTokens: tokens },
-      },
+      { imagePath, system, turns: [question], sampling },
       () => {
         first ??= performance.now() - start;
       },
       { interrupted: false },
     );
     const firstTokenMs = a.firstTokenMs ?? first ?? a.totalMs;
+    const next = await engine.generate(
+      { imagePath, system, turns: [question, { role: 'assistant', text: a.text }, { role: 'user', text: 'What happens next?' }], sampling: { ...sampling, maxNewTokens: 2 } },
+      () => {},
+      { interrupted: false },
+    );
     out.push({
       imageMs: a.imageMs,
       firstTokenMs,
@@ -107,6 +124,9 @@ async function child(modelDir: string, variant: string, tokens: number, threads:
       totalMs: a.totalMs,
       promptTokens: a.promptTokens,
       cachedSteps: a.cachedSteps,
+      followUpFirstTokenMs: next.firstTokenMs ?? next.totalMs,
+      followUpPromptTokens: next.promptTokens,
+      followUpReused: next.reusedPromptTokens,
     });
     text = a.text;
   }
@@ -154,6 +174,10 @@ export async function run(argv: string[]): Promise<void> {
     // The machine may be shared: a load above the core count means the numbers are slowed by others.
     console.log(`  load average now ${f(loadavg()[0]!, 1)} on ${availableParallelism()} cores`);
     if (warm.cachedSteps !== warm.tokens - 1) console.log(`  note: ${warm.cachedSteps} of ${warm.tokens - 1} steps used the KV cache`);
+    console.log(
+      `  follow-up question in the same chat: TTFT ${f(cold.followUpFirstTokenMs)}→${f(warm.followUpFirstTokenMs)} ms, ` +
+        `${warm.followUpReused} of ${warm.followUpPromptTokens} prompt tokens from the kept cache`,
+    );
   }
 }
 

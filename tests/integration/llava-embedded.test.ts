@@ -22,6 +22,7 @@ import { tempDir } from '../support/temp-dirs';
 let tmp: { dir: string; cleanup: () => void };
 let modelDir: string;
 let photo: string;
+let otherPhoto: string;
 let engine: LlavaEngine;
 const greedy = (maxNewTokens: number) => ({ temperature: 0, topP: 1, maxNewTokens });
 
@@ -34,6 +35,8 @@ beforeAll(async () => {
   const raw = Buffer.alloc(64 * 48 * 3);
   for (let i = 0; i < raw.length; i += 3) [raw[i], raw[i + 1], raw[i + 2]] = [255, (i / 3) % 200, 40];
   await sharp(raw, { raw: { width: 64, height: 48, channels: 3 } }).png().toFile(photo);
+  otherPhoto = join(tmp.dir, 'other.png');
+  await sharp({ create: { width: 40, height: 40, channels: 3, background: '#2040c0' } }).png().toFile(otherPhoto);
   engine = await LlavaEngine.load({ modelDir, dtypes: await chooseLlavaDtypes(modelDir), threads: 1, maxContextTokens: 4096 });
 });
 afterAll(async () => {
@@ -126,6 +129,36 @@ describe('tiny LLaVA in transformers.js', () => {
     // The step in flight when the stop came may add one more token, never two.
     expect(answer.decoderSteps - seen).toBeLessThanOrEqual(1);
     expect(answer.decoderSteps).toBeLessThan(10);
+  });
+
+  it('a follow-up on the same photo reads only its new tokens, and answers exactly as a full re-read does', async () => {
+    const run = (imagePath: string, turns: { role: 'user' | 'assistant'; text: string }[]) =>
+      engine.generate({ imagePath, system: 'You are Tandem.', turns, sampling: greedy(6) }, () => {}, { interrupted: false });
+    const first = await run(photo, [{ role: 'user', text: 'Tell a story about this photo' }]);
+    const followUp = [
+      { role: 'user' as const, text: 'Tell a story about this photo' },
+      { role: 'assistant' as const, text: first.text },
+      { role: 'user' as const, text: 'What happens next?' },
+    ];
+    const reused = await run(photo, followUp);
+    // Another photo in between drops the kept cache, so this is the full re-read of the same conversation.
+    await run(otherPhoto, [{ role: 'user', text: 'And this one?' }]);
+    const full = await run(photo, followUp);
+    expect(full.reusedPromptTokens).toBe(0);
+    expect(full.imageMs).toBeGreaterThan(0);
+    expect(reused.imageMs).toBe(0);
+    expect(reused.reusedPromptTokens).toBeGreaterThan(engine.imageTokens);
+    expect(reused.reusedPromptTokens).toBeLessThan(reused.promptTokens);
+    expect(reused.tokenIds).toEqual(full.tokenIds);
+
+    // An edited history parts from the cache inside the old answer: the cache is cut there, and still agrees.
+    const edited = followUp.map((t, i) => (i === 1 ? { ...t, text: `${first.text} Indeed.` } : t));
+    await run(otherPhoto, [{ role: 'user', text: 'reset' }]);
+    const editedFull = await run(photo, edited);
+    await run(photo, [{ role: 'user', text: 'Tell a story about this photo' }]);
+    const editedReused = await run(photo, edited);
+    expect(editedReused.reusedPromptTokens).toBeGreaterThan(engine.imageTokens);
+    expect(editedReused.tokenIds).toEqual(editedFull.tokenIds);
   });
 
   it('trims the oldest turns to the context window and keeps the image and the new question', async () => {

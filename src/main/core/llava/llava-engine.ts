@@ -4,13 +4,14 @@
  * imports transformers.js, and it runs only inside the inference process (llava-worker.ts loads it lazily).
  * Files come from the local folder alone: remote models are off and fetch is refused outright.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   AutoImageProcessor,
   AutoModelForImageTextToText,
   AutoTokenizer,
   BaseStreamer,
+  DynamicCache,
   env,
   LogLevel,
   RawImage,
@@ -52,6 +53,23 @@ export interface LlavaAnswer extends LlavaStats {
 /* The slices of transformers.js' API used here, typed narrowly so nothing loose crosses this module. */
 interface TensorLike {
   dims: number[];
+}
+/** A cache tensor, as far as cutting it to a prefix goes. */
+interface DynamicCacheTensor {
+  dims: number[];
+  slice(...ranges: ([number, number] | null)[]): DynamicCacheTensor;
+}
+/** What generate() gives back with return_dict_in_generate. */
+interface GenerateDict {
+  sequences: { data: BigInt64Array; dims: number[] };
+  past_key_values: DynamicCache;
+}
+/** The keys/values of the last conversation, kept for a follow-up question about the same photo. */
+interface ConversationCache {
+  imageKey: string;
+  /** The tokens the cache holds keys/values for, in order. */
+  ids: number[];
+  past: DynamicCache;
 }
 interface OrtSessionLike {
   run(feeds: Record<string, TensorLike>, ...rest: unknown[]): Promise<Record<string, TensorLike>>;
@@ -106,6 +124,12 @@ async function readText(path: string): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/** Same path, size and modification time: the same picture for the purpose of reusing its keys/values. */
+async function imageIdentity(path: string): Promise<string> {
+  const st = await stat(path);
+  return `${path}\n${st.size}\n${st.mtimeMs}`;
 }
 
 /** Only this folder: no hub, no cache folder, and any attempt at the network fails loudly. */
@@ -187,7 +211,11 @@ export class LlavaEngine {
     readonly contextTokens: number,
     readonly dtypes: LlavaDTypes,
     private readonly eosIds: number[],
+    private readonly imageTokenId: number,
   ) {}
+
+  /** Only the last conversation is kept: one photo's chat at a time, a few tens of MB for a 0.5B model. */
+  private conversation: ConversationCache | null = null;
 
   static async load(opts: LlavaEngineOptions): Promise<LlavaEngine> {
     const config = await readJson<LlavaConfigJson>(join(opts.modelDir, 'config.json'));
@@ -231,6 +259,7 @@ export class LlavaEngine {
       contextTokens,
       opts.dtypes,
       eos === undefined ? [] : Array.isArray(eos) ? eos : [eos],
+      config.image_token_index ?? config.image_token_id ?? tokenizer.encode(processorConfig.image_token ?? '<image>', { add_special_tokens: false })[0] ?? -1,
     );
   }
 
@@ -259,12 +288,18 @@ export class LlavaEngine {
       { contextTokens: this.contextTokens, maxNewTokens: req.sampling.maxNewTokens, imageTokens: this.imageTokens, perTurnOverhead: PER_TURN_OVERHEAD },
       (t) => this.countTokens(t),
     );
-    const { inputs, pixel_values } = await this.encode(req.imagePath, req.system, turns);
-    const promptTokens = inputs.input_ids.dims.at(-1) ?? 0;
+    const inputs = this.tokenizer(this.promptText(req.system, turns));
+    const promptIds = Array.from((inputs.input_ids as unknown as { data: BigInt64Array }).data, Number);
+    const promptTokens = promptIds.length;
     const room = this.contextTokens - promptTokens;
     if (room < 1) {
       throw new TandemError('context_full', `The question is too long for this model (${promptTokens} tokens; the model reads at most ${this.contextTokens}).`);
     }
+    const imageKey = await imageIdentity(req.imagePath);
+    // A follow-up on the same photo: the previous prompt and answer are already in the cache, so only the new
+    // tokens are read (no image encode, no re-reading the history).
+    const past = this.reusableCache(imageKey, promptIds);
+    this.conversation = null;
     const stats = { imageMs: 0, decoderSteps: 0, cachedSteps: 0 };
     const restore = this.instrument(stats);
     let firstTokenMs: number | null = null;
@@ -274,18 +309,22 @@ export class LlavaEngine {
     });
     try {
       const sample = req.sampling.temperature > 0;
-      await this.model.generate({
+      const out = (await this.model.generate({
         ...inputs,
-        pixel_values,
+        ...(past ? { past_key_values: past.cache } : { pixel_values: await this.pixels(req.imagePath) }),
         max_new_tokens: Math.min(req.sampling.maxNewTokens, room),
         do_sample: sample,
         ...(sample ? { temperature: req.sampling.temperature, top_p: req.sampling.topP } : {}),
         streamer,
         stopping_criteria: [new FlagStoppingCriteria(stop)],
-      });
+        return_dict_in_generate: true,
+      })) as GenerateDict;
+      const held = out.past_key_values.get_seq_length();
+      this.conversation = { imageKey, ids: Array.from(out.sequences.data.subarray(0, held), Number), past: out.past_key_values };
     } finally {
       restore();
     }
+    const reusedPromptTokens = past?.tokens ?? 0;
     const ids = streamer.ids;
     const generated = this.eosIds.includes(Number(ids.at(-1))) ? ids.length - 1 : ids.length;
     return {
@@ -300,7 +339,32 @@ export class LlavaEngine {
       totalMs: performance.now() - t0,
       decoderSteps: stats.decoderSteps,
       cachedSteps: stats.cachedSteps,
+      reusedPromptTokens,
     };
+  }
+
+  /**
+   * The kept cache cut to the longest prefix it shares with this prompt, when that is the same photo and at
+   * least one prompt token is new. The answer is re-tokenized from its stored text in the next prompt, which
+   * can split a word differently from how it was generated; the cache is then cut where they part.
+   */
+  private reusableCache(imageKey: string, promptIds: readonly number[]): { cache: DynamicCache; tokens: number } | null {
+    const c = this.conversation;
+    if (!c || c.imageKey !== imageKey) return null;
+    let shared = 0;
+    const limit = Math.min(c.ids.length, promptIds.length - 1);
+    while (shared < limit && c.ids[shared] === promptIds[shared]) shared++;
+    // Below the image the cache is worth nothing: start over.
+    const image = promptIds.indexOf(this.imageTokenId);
+    if (image < 0 || shared <= image + this.imageTokens) return null;
+    if (shared === c.ids.length) return { cache: c.past, tokens: shared };
+    const entries: Record<string, DynamicCacheTensor> = {};
+    for (const [name, tensor] of Object.entries(c.past as unknown as Record<string, DynamicCacheTensor>)) {
+      // [batch, kv heads, sequence, head dim]: keep the first `shared` positions.
+      if (!name.startsWith('past_key_values.') || tensor.dims.length !== 4) return null;
+      entries[name] = tensor.slice(null, null, [0, shared], null);
+    }
+    return { cache: new DynamicCache(entries as never), tokens: shared };
   }
 
   /** Token ids and pixels exactly as generate() feeds them; tests recompute the answer from these without a cache. */
@@ -311,16 +375,29 @@ export class LlavaEngine {
     return { inputIds: Array.from(ids, Number), pixelValues: { data: px.data, dims: [...px.dims] } };
   }
 
+  /** Drops the kept keys/values: the next answer reads its whole prompt (benchmarks of a fresh question). */
+  forgetConversation(): void {
+    this.conversation = null;
+  }
+
   async dispose(): Promise<void> {
+    this.conversation = null;
     await this.model.dispose();
   }
 
   private async encode(imagePath: string, system: string, turns: readonly ChatTurn[]) {
-    const text = this.prompt(system, turns).replace(this.imageToken, this.imageToken.repeat(this.imageTokens));
+    return { inputs: this.tokenizer(this.promptText(system, turns)), pixel_values: await this.pixels(imagePath) };
+  }
+
+  /** The chat template's text with the image placeholder expanded to one token per image feature. */
+  private promptText(system: string, turns: readonly ChatTurn[]): string {
+    return this.prompt(system, turns).replace(this.imageToken, this.imageToken.repeat(this.imageTokens));
+  }
+
+  private async pixels(imagePath: string) {
     const rgb = await decodeImageRgb(imagePath);
     const image = new RawImage(new Uint8ClampedArray(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), rgb.width, rgb.height, 3);
-    const { pixel_values } = await this.imageProcessor(image);
-    return { inputs: this.tokenizer(text), pixel_values };
+    return (await this.imageProcessor(image)).pixel_values;
   }
 
   /**

@@ -52,6 +52,8 @@ export interface LlavaStats {
   /** Decoder steps that fed one new token on top of a filled KV cache (all but the prefill, when the cache works). */
   cachedSteps: number;
   decoderSteps: number;
+  /** Prompt tokens whose keys/values came from the previous answer's cache (a follow-up on the same photo). */
+  reusedPromptTokens: number;
 }
 
 export type LlavaFromWorker =

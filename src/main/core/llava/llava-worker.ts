@@ -50,7 +50,7 @@ export class LlavaWorker {
           const engine = this.engine;
           if (!engine) throw new TandemError('no_model', 'No LLaVA model is loaded in the inference process.');
           if (stop.interrupted) {
-            this.send({ type: 'llava-done', id: m.id, text: '', stopped: true, promptTokens: 0, tokens: 0, droppedTurns: 0, imageMs: 0, firstTokenMs: null, totalMs: 0, decoderSteps: 0, cachedSteps: 0 });
+            this.send({ type: 'llava-done', id: m.id, text: '', stopped: true, promptTokens: 0, tokens: 0, droppedTurns: 0, imageMs: 0, firstTokenMs: null, totalMs: 0, decoderSteps: 0, cachedSteps: 0, reusedPromptTokens: 0 });
             return;
           }
           const { tokenIds: _ids, ...answer } = await engine.generate(m, (text) => this.send({ type: 'llava-token', id: m.id, text }), stop);
