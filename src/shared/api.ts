@@ -342,6 +342,11 @@ export const channels = {
     request: z.object({ photoId: z.number().int(), question: z.string().min(1) }),
     reply: z.object({ answer: z.string(), model: z.string(), ms: z.number() }),
   },
+  /** The BLIP VQA answers kept with a photo, newest first. */
+  'vqa.list': {
+    request: z.object({ photoId: z.number().int() }),
+    reply: z.array(z.object({ id: z.number().int(), question: z.string(), answer: z.string(), model: z.string(), createdAt: z.string() })),
+  },
   'chat.list': { request: z.object({ photoId: z.number().int() }), reply: z.array(Chat) },
   'chat.new': { request: z.object({ photoId: z.number().int() }), reply: Chat },
   /**

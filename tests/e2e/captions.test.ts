@@ -187,6 +187,15 @@ describe.sequential('captioning, search and caption editing in Chromium, backed 
     expect(await photoView().locator('.vqa__meta').first().textContent()).toMatch(/^blip-vqa-base · /);
     await h.page.keyboard.press('Escape');
     await photoView().waitFor({ state: 'detached' });
+    // The answer is kept with the photo: after a reload it is still listed, with when it was asked.
+    await h.page.reload();
+    await tile('red-0.jpg').dblclick();
+    await photoView().waitFor();
+    await expect.poll(() => photoView().getByTestId('vqa-answer').allTextContents()).toEqual(['red']);
+    expect(await photoView().locator('.vqa__q').first().textContent()).toBe('what colour is the wall?');
+    expect(await photoView().locator('.vqa__meta').first().textContent()).toMatch(/^blip-vqa-base · \S/);
+    await h.page.keyboard.press('Escape');
+    await photoView().waitFor({ state: 'detached' });
   });
 
   it('drives a running job from the status bar: pause, resume, cancel', async () => {

@@ -100,6 +100,10 @@ export function createCoreHandlers(core: Core): CoreHandlers {
     },
     'settings.get': () => core.settings.get(),
     'settings.set': (patch) => core.settings.set(patch),
+    'vqa.list': ({ photoId }) => {
+      core.photos.row(photoId);
+      return core.answers.forPhoto(photoId).reverse();
+    },
     'vqa.ask': async ({ photoId, question }) => {
       const row = core.photos.row(photoId);
       const app = core.settings.get();
