@@ -25,7 +25,8 @@ export function JobsStatusBar({ jobs, status, onOpenDrawer }: Props) {
   const p = jobs.progress;
   const failed = jobs.counts?.failed ?? 0;
   const showRun = p !== null && (jobs.active || p.state === 'done' || p.state === 'failed' || p.state === 'cancelled');
-  const percent = p && p.total > 0 ? Math.min(100, (p.done / p.total) * 100) : null;
+  // A finished run is drawn full even when some photos failed: the failures are counted beside it.
+  const percent = p && p.total > 0 ? (p.state === 'done' ? 100 : Math.min(100, (p.done / p.total) * 100)) : null;
   const details = p
     ? [
         p.total > 0 ? `${formatNumber(p.done)} of ${formatNumber(p.total)}` : '',
