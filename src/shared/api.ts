@@ -68,6 +68,8 @@ export const PhotoFilters = z.object({
   takenTo: z.string().optional(),
   captioned: z.enum(['any', 'yes', 'no']).optional(),
   status: z.array(PhotoStatus).optional(),
+  /** Only photos that need attention: unreadable files, and photos whose captioning failed (no caption shown). */
+  problems: z.boolean().optional(),
 });
 export type PhotoFilters = z.infer<typeof PhotoFilters>;
 
@@ -131,6 +133,8 @@ export const LibraryStatus = z.object({
   photos: z.number().int(),
   byStatus: z.record(z.string(), z.number().int()),
   captioned: z.number().int(),
+  /** Readable photos without a caption whose caption job failed (unreadable ones are in byStatus). */
+  captionFailed: z.number().int(),
   dataDir: z.string(),
   dbBytes: z.number().int(),
 });

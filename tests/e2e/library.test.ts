@@ -301,6 +301,23 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     await h.page.emulateMedia({ colorScheme: 'light' });
   });
 
+  it('"Failed" also lists a readable photo whose captioning failed, with the reason on its badge', async () => {
+    const horse = h.core.search.list({}, 'name', 0, 100).items.find((p) => p.relPath === 'real/horse.png')!;
+    h.core.captioning.jobs.enqueueCaptions([horse.id], 'blip-base', '{}');
+    const [job] = h.core.captioning.jobs.claim('blip-base', 1);
+    h.core.captioning.jobs.fail(job!.id, 'The inference process stopped twice on this photo.');
+    await h.page.reload();
+    const sidebar = h.page.getByRole('navigation', { name: 'Library' });
+    const failed = sidebar.getByRole('button', { name: new RegExp(`^Failed\\s*${BROKEN_PHOTOS + 1}$`) });
+    await failed.click();
+    await expect.poll(() => resultCount().textContent()).toBe(`${BROKEN_PHOTOS + 1} photos`);
+    expect(await tileNames()).toContain('horse.png');
+    const badge = tiles().filter({ hasText: 'horse.png' }).locator('[data-badge="failed"]');
+    await expect.poll(() => badge.getAttribute('title')).toBe('Captioning failed: The inference process stopped twice on this photo.');
+    await sidebar.getByRole('button', { name: /^All photos/ }).click();
+    await expect.poll(() => resultCount().textContent()).toBe(`${ALL_PHOTOS} photos`);
+  });
+
   it('raised no page errors, console errors or CSP violations along the way', () => {
     expect(h.pageErrors).toEqual([]);
   });

@@ -128,6 +128,16 @@ describe('bulk captioning', () => {
     const poison = failed.find((f) => f.rel_path === 'colours/green-0.jpg');
     expect(poison?.error).toMatch(/stopped twice/);
     expect(result.done).toBe(17 + 3 - 1);
+    // "Needs attention" lists the photo the model could not caption beside the unreadable files.
+    const problems = () => core.search.list({ problems: true }, 'name', 0, 100).items.map((p) => p.relPath).sort();
+    expect(problems()).toEqual([
+      'broken/bomb-60000x60000.png', 'broken/cut-after-4k.jpg', 'broken/empty.jpg', 'broken/not-an-image.jpg', 'broken/truncated.jpg', 'colours/green-0.jpg',
+    ]);
+    expect(core.library.status().captionFailed).toBe(1);
+    // Once it has a caption (here, typed by the user) it no longer needs attention.
+    core.captions.add(poison!.photo_id, 'user', 'a green field');
+    expect(problems()).not.toContain('colours/green-0.jpg');
+    expect(core.library.status().captionFailed).toBe(0);
   });
 
   it('pause finishes the batch in hand, resume continues, cancel leaves nothing running', async () => {

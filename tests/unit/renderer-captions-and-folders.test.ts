@@ -58,7 +58,7 @@ describe('gallery filters', () => {
       captioned: 'no',
       takenFrom: '2020-01-01',
     });
-    expect(toPhotoFilters({ ...NO_FILTERS, show: 'failed' }).status).toEqual(['broken', 'unsupported']);
+    expect(toPhotoFilters({ ...NO_FILTERS, show: 'failed' })).toEqual({ problems: true });
     expect(describeFilters({ folder: { rootId: 1, path: '', name: 'photos' }, show: 'captioned', from: '2020-01-01', to: '2020-12-31' })).toBe(
       'in photos · captioned · taken 2020-01-01 to 2020-12-31',
     );

@@ -17,7 +17,7 @@ export const CAPTION_FILTER_LABEL: Record<CaptionFilter, string> = {
   all: 'All photos',
   captioned: 'Captioned',
   uncaptioned: 'Not captioned',
-  failed: 'Failed (unreadable files)',
+  failed: 'Failed (unreadable or not captioned)',
 };
 
 export function toPhotoFilters(f: GalleryFilters): PhotoFilters {
@@ -28,7 +28,7 @@ export function toPhotoFilters(f: GalleryFilters): PhotoFilters {
   }
   if (f.show === 'captioned') out.captioned = 'yes';
   if (f.show === 'uncaptioned') out.captioned = 'no';
-  if (f.show === 'failed') out.status = ['broken', 'unsupported'];
+  if (f.show === 'failed') out.problems = true;
   if (f.from) out.takenFrom = f.from;
   if (f.to) out.takenTo = f.to;
   return out;

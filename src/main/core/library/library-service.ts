@@ -6,6 +6,7 @@ import type { EventBus } from '../event-bus';
 import type { Db } from '../store/database';
 import { LibraryIndexer } from './library-indexer';
 import { PhotoStore } from './photo-store';
+import { CAPTION_FAILED } from '../search/search-service';
 
 export interface LibraryServiceDeps {
   db: Db;
@@ -105,6 +106,9 @@ export class LibraryService {
     const captioned = (
       db.prepare("SELECT count(*) AS n FROM photos WHERE caption_text IS NOT NULL AND status != 'missing'").get() as { n: number }
     ).n;
+    const captionFailed = (
+      db.prepare(`SELECT count(*) AS n FROM photos p WHERE p.status = 'ok' AND ${CAPTION_FAILED}`).get() as { n: number }
+    ).n;
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     const pageCount = db.pragma('page_count', { simple: true }) as number;
     return {
@@ -112,6 +116,7 @@ export class LibraryService {
       photos,
       byStatus,
       captioned,
+      captionFailed,
       dataDir: this.deps.dataDir,
       dbBytes: pageSize * pageCount,
     };

@@ -11,6 +11,9 @@ interface Where {
   params: Record<string, unknown>;
 }
 
+/** A photo with no caption shown whose caption job failed (the job keeps the reason). */
+export const CAPTION_FAILED = "p.caption_text IS NULL AND EXISTS (SELECT 1 FROM jobs j WHERE j.photo_id = p.id AND j.state = 'failed')";
+
 /** SQL for the filters shared by browsing and search. Missing photos are hidden unless asked for. */
 export function filterClauses(f: PhotoFilters): Where {
   const sql: string[] = [];
@@ -34,6 +37,7 @@ export function filterClauses(f: PhotoFilters): Where {
     sql.push('p.taken_at <= @takenTo');
     params['takenTo'] = /^\d{4}-\d{2}-\d{2}$/.test(f.takenTo) ? `${f.takenTo}T23:59:59~` : f.takenTo;
   }
+  if (f.problems) sql.push(`(p.status IN ('broken', 'unsupported') OR (${CAPTION_FAILED}))`);
   if (f.captioned === 'yes') sql.push('p.caption_text IS NOT NULL');
   if (f.captioned === 'no') sql.push('p.caption_text IS NULL');
   const chosen = f.status && f.status.length > 0;

@@ -142,4 +142,7 @@ export const migrations: readonly string[] = [
   CREATE INDEX photos_sort_taken ON photos(coalesce(taken_at, strftime('%Y-%m-%dT%H:%M:%S', mtime_ms / 1000, 'unixepoch')) DESC, id DESC);
   CREATE INDEX photos_sort_name ON photos(file_name COLLATE NOCASE, id);
   `,
+  /* 3: "needs attention" looks up each photo's failed caption jobs. */ `
+  CREATE INDEX jobs_photo ON jobs(photo_id, state);
+  `,
 ];

@@ -64,7 +64,7 @@ function FolderBranch({ node, depth, filters, onFilters }: { node: FolderNode; d
 export function LibrarySidebar({ roots, status, folders, filters, onFilters }: Props) {
   const tree = useMemo(() => buildFolderTree(roots, folders), [roots, folders]);
   const all = status?.photos;
-  const problems = status ? (status.byStatus['broken'] ?? 0) + (status.byStatus['unsupported'] ?? 0) : undefined;
+  const problems = status ? (status.byStatus['broken'] ?? 0) + (status.byStatus['unsupported'] ?? 0) + status.captionFailed : undefined;
   const uncaptioned = status ? Math.max(0, status.photos - status.captioned) : undefined;
   const shortcut = (show: GalleryFilters['show'], label: string, icon: ReactNode, n: number | undefined) => {
     const current = filters.show === show && !filters.folder;
