@@ -87,6 +87,13 @@ describe.sequential('keyboard-only walk-through', () => {
     expect(await grid().locator('[aria-selected="true"]').count()).toBe(2);
     await press('Escape');
     await h.page.getByTestId('selection-count').waitFor({ state: 'detached' });
+
+    // Ctrl+A selects every photo in the view (not only the tiles in the DOM); Escape clears it.
+    await press('Control+a');
+    await expect.poll(() => h.page.getByTestId('selection-count').textContent()).toMatch(new RegExp(`^${ALL_PHOTOS} photos selected`));
+    expect(await h.page.getByRole('button', { name: `Caption ${ALL_PHOTOS} selected` }).count()).toBe(1);
+    await press('Escape');
+    await h.page.getByTestId('selection-count').waitFor({ state: 'detached' });
   });
 
   it('previews with Space, following the cursor, and closes the preview with Space', async () => {
