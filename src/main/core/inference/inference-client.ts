@@ -1,6 +1,6 @@
 import { TandemError } from '../errors';
 import type { AnswerRequest, CaptionRequest, FromWorker, LoadModelRequest, ToWorker } from './protocol';
-import type { SpawnWorker, WorkerHandle } from './worker-handle';
+import { shutdownWorker, type SpawnWorker, type WorkerHandle } from './worker-handle';
 
 /** The inference process ended while requests were in it. */
 export class WorkerCrashedError extends TandemError {
@@ -56,13 +56,7 @@ export class InferenceClient {
   /** Stops the process for good. */
   async close(): Promise<void> {
     this.closing = true;
-    const w = this.worker;
-    if (!w) return;
-    const exited = new Promise<void>((resolve) => w.onExit(() => resolve()));
-    w.send({ type: 'shutdown' });
-    const timer = setTimeout(() => w.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    if (this.worker) await shutdownWorker(this.worker);
   }
 
   /** For tests and "stop now": kills the process as a crash would. */

@@ -37,3 +37,12 @@ export function forkWorker(entry: string = INFERENCE_ENTRY, env: NodeJS.ProcessE
     },
   };
 }
+
+/** Asks the process to shut down after the work in hand, and kills it if it has not gone within `graceMs`. */
+export async function shutdownWorker(w: WorkerHandle, graceMs = 5000): Promise<void> {
+  const exited = new Promise<void>((resolve) => w.onExit(() => resolve()));
+  w.send({ type: 'shutdown' });
+  const timer = setTimeout(() => w.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,7 +1,7 @@
 import { TandemError } from '../errors';
 import { WorkerCrashedError } from '../inference/inference-client';
 import type { FromWorker } from '../inference/protocol';
-import type { SpawnWorker, WorkerHandle } from '../inference/worker-handle';
+import { shutdownWorker, type SpawnWorker, type WorkerHandle } from '../inference/worker-handle';
 import type { LlavaChatRequest, LlavaFromWorker, LlavaLoaded, LlavaLoadRequest } from './llava-protocol';
 
 type Done = Extract<LlavaFromWorker, { type: 'llava-done' }>;
@@ -72,13 +72,7 @@ export class LlavaClient {
 
   async close(): Promise<void> {
     this.closing = true;
-    const w = this.worker;
-    if (!w) return;
-    const exited = new Promise<void>((resolve) => w.onExit(() => resolve()));
-    w.send({ type: 'shutdown' });
-    const timer = setTimeout(() => w.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    if (this.worker) await shutdownWorker(this.worker);
   }
 
   /** For tests: kills the process as a crash would. */
