@@ -4,6 +4,10 @@
  * generated from this table and the app shell binds one handler per channel.
  */
 import { z } from 'zod';
+import { MAX_CAPTION_CHARS, MAX_CHAT_MESSAGE_CHARS, MAX_PATH_CHARS, MAX_PROMPT_CHARS, MAX_QUERY_CHARS, MAX_QUESTION_CHARS } from './text-limits';
+import { FolderGrant, FolderPurpose } from './folder-grant';
+import { PackName } from './pack-name';
+import { checkEngineUrl } from './engine-url';
 
 export const PhotoStatus = z.enum(['ok', 'unsupported', 'broken', 'missing']);
 export type PhotoStatus = z.infer<typeof PhotoStatus>;
@@ -63,7 +67,7 @@ export type PhotoDetail = z.infer<typeof PhotoDetail>;
 export const PhotoFilters = z.object({
   rootId: z.number().int().optional(),
   /** Folder relative to its root ('' = root itself); includes subfolders. */
-  folder: z.string().optional(),
+  folder: z.string().max(MAX_PATH_CHARS).optional(),
   takenFrom: z.string().optional(),
   takenTo: z.string().optional(),
   captioned: z.enum(['any', 'yes', 'no']).optional(),
@@ -114,6 +118,10 @@ export const ScanCounts = z.object({
   unsupported: z.number().int(),
   broken: z.number().int(),
   thumbnails: z.number().int(),
+  /** Files and folders skipped because their names are not valid UTF-8 (no path string can name them). */
+  invalidNames: z.number().int().optional(),
+  /** The first few of them, relative to their library folder, with the bytes that are not UTF-8 written as \xNN. */
+  invalidNameExamples: z.array(z.string()).optional(),
 });
 export type ScanCounts = z.infer<typeof ScanCounts>;
 
@@ -159,7 +167,7 @@ export const CaptionSettingsSchema = z.object({
   maxLength: z.number().int().min(2).max(512),
   minLength: z.number().int().min(0).max(512),
   repetitionPenalty: z.number().positive().max(10),
-  prompt: z.string().nullable(),
+  prompt: z.string().max(MAX_PROMPT_CHARS, `A caption prompt can be at most ${MAX_PROMPT_CHARS} characters long.`).nullable(),
 });
 
 export const CaptionScopeSchema = z.discriminatedUnion('kind', [
@@ -203,12 +211,19 @@ export const ModelEntry = z.object({
   downloadBytes: z.number().nullable(),
   stagedBytes: z.number(),
   installedAt: z.string().nullable(),
+  /** The pack runs from graphs Tandem compiles from its weights (every LLaVA pack downloaded or imported as llava-hf). */
+  compilable: z.boolean().optional(),
+  /** The compiled folder, once built: its decoder precision and size. */
+  compiled: z.object({ precision: z.string().nullable(), bytes: z.number() }).nullable().optional(),
+  /** The downloaded weights were deleted after the compile: the pack runs from the compiled folder alone. */
+  sourcesDeleted: z.boolean().optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntry>;
 
 export const ModelDownloadProgress = z.object({
   pack: z.string(),
-  phase: z.enum(['resolving', 'downloading', 'done', 'failed', 'cancelled']),
+  /** 'compiling' follows the download for LLaVA packs, which Tandem compiles from the official weights. */
+  phase: z.enum(['resolving', 'downloading', 'compiling', 'done', 'failed', 'cancelled']),
   file: z.string(),
   fileIndex: z.number().int(),
   fileCount: z.number().int(),
@@ -219,6 +234,8 @@ export const ModelDownloadProgress = z.object({
   bytesPerSecond: z.number(),
   etaSeconds: z.number().nullable(),
   error: z.string().nullable().optional(),
+  /** While compiling: the stage ('decoder layer 3/32') and units of work done of all; etaSeconds is the compile's. */
+  compile: z.object({ stage: z.string(), label: z.string(), done: z.number(), total: z.number() }).optional(),
 });
 export type ModelDownloadProgress = z.infer<typeof ModelDownloadProgress>;
 
@@ -252,16 +269,22 @@ export const Chat = z.object({
 });
 export type Chat = z.infer<typeof Chat>;
 
+/** An engine address: http(s) only, with a host, no credentials (engine-url.ts says why). */
+export const EngineBaseUrl = z.string().superRefine((value, ctx) => {
+  const check = checkEngineUrl(value);
+  if (!check.ok) ctx.addIssue({ code: 'custom', message: check.reason });
+});
+
 /** User-level settings (threads, batch size, caption defaults, models per role, LLaVA backend, theme). */
 export const AppSettings = z.object({
   threads: z.number().int().min(1).max(64),
   batchSize: z.number().int().min(1).max(64),
   caption: CaptionSettingsSchema,
-  captionModel: z.string(),
-  vqaModel: z.string(),
-  chatModel: z.string(),
+  captionModel: PackName,
+  vqaModel: PackName,
+  chatModel: PackName,
   chatBackend: z.enum(['embedded', 'ollama', 'openai']),
-  engineBaseUrl: z.string(),
+  engineBaseUrl: EngineBaseUrl,
   engineModel: z.string(),
   engineTimeoutSec: z.number().int().min(1).max(3600),
   temperature: z.number().min(0).max(2),
@@ -278,7 +301,8 @@ const Ok = z.object({ ok: z.literal(true) });
 export const channels = {
   'library.status': { request: Empty, reply: LibraryStatus },
   'library.listRoots': { request: Empty, reply: z.array(Root) },
-  'library.addRoot': { request: z.object({ path: z.string().min(1) }), reply: Root },
+  /** The folder comes as a grant from `dialog.pickFolder`: the renderer never names a path for the core to read. */
+  'library.addRoot': { request: z.object({ grant: FolderGrant }).strict(), reply: Root },
   'library.removeRoot': { request: z.object({ rootId: z.number().int() }), reply: Ok },
   'library.scan': {
     request: z.object({ rootIds: z.array(z.number().int()).optional() }),
@@ -298,12 +322,12 @@ export const channels = {
     reply: z.array(z.object({ rootId: z.number().int(), folder: z.string(), count: z.number().int() })),
   },
   'captions.setUser': {
-    request: z.object({ photoId: z.number().int(), text: z.string() }),
+    request: z.object({ photoId: z.number().int(), text: z.string().max(MAX_CAPTION_CHARS, `A caption can be at most ${MAX_CAPTION_CHARS} characters long.`) }),
     reply: PhotoDetail,
   },
   'search.query': {
     request: z.object({
-      query: z.string(),
+      query: z.string().max(MAX_QUERY_CHARS, `A search can be at most ${MAX_QUERY_CHARS} characters long.`),
       filters: PhotoFilters.default({}),
       page: PageRequest.default({ offset: 0, limit: 200 }),
     }),
@@ -316,7 +340,7 @@ export const channels = {
   'captions.start': {
     request: z.object({
       scope: CaptionScopeSchema,
-      model: z.string().optional(),
+      model: PackName.optional(),
       settings: CaptionSettingsSchema.partial().optional(),
       regenerate: z.boolean().optional(),
     }),
@@ -324,7 +348,7 @@ export const channels = {
   },
   'captions.pause': { request: Empty, reply: Ok },
   'captions.resume': { request: Empty, reply: Ok },
-  'captions.cancel': { request: z.object({ model: z.string().optional() }), reply: Ok },
+  'captions.cancel': { request: z.object({ model: PackName.optional() }), reply: Ok },
   'jobs.status': {
     request: Empty,
     reply: z.object({ counts: JobCountsSchema, progress: JobProgress.nullable() }),
@@ -335,15 +359,22 @@ export const channels = {
   'jobs.prioritize': { request: z.object({ photoId: z.number().int() }), reply: Ok },
   'models.list': { request: Empty, reply: z.array(ModelEntry) },
   /** Starts a download in the background; progress comes as `models.progress`. */
-  'models.install': { request: z.object({ name: z.string() }), reply: Ok },
-  'models.cancelInstall': { request: z.object({ name: z.string() }), reply: Ok },
-  'models.import': { request: z.object({ dir: z.string(), name: z.string().optional() }), reply: ModelEntry },
-  'models.remove': { request: z.object({ name: z.string() }), reply: Ok },
+  /** `deleteSources`: once a LLaVA pack is compiled, delete the downloaded weights (the compiled folder is kept). */
+  'models.install': { request: z.object({ name: PackName, deleteSources: z.boolean().optional() }), reply: Ok },
+  /** Deletes the weights of a compiled LLaVA pack; it keeps running from its compiled folder. */
+  'models.deleteSources': { request: z.object({ name: PackName }), reply: z.object({ freedBytes: z.number() }) },
+  'models.cancelInstall': { request: z.object({ name: PackName }), reply: Ok },
+  /** The folder comes as a grant from `dialog.pickFolder` with purpose 'model'. */
+  'models.import': { request: z.object({ grant: FolderGrant, name: PackName.optional() }).strict(), reply: ModelEntry },
+  'models.remove': { request: z.object({ name: PackName }), reply: Ok },
   'settings.get': { request: Empty, reply: AppSettings },
   'settings.set': { request: AppSettings.partial(), reply: AppSettings },
   /** Short factual question answered by BLIP VQA; stored with the photo. */
   'vqa.ask': {
-    request: z.object({ photoId: z.number().int(), question: z.string().min(1) }),
+    request: z.object({
+      photoId: z.number().int(),
+      question: z.string().min(1).max(MAX_QUESTION_CHARS, `A question for BLIP can be at most ${MAX_QUESTION_CHARS} characters long; ask LLaVA in the chat for longer ones.`),
+    }),
     reply: z.object({ answer: z.string(), model: z.string(), ms: z.number() }),
   },
   /** The BLIP VQA answers kept with a photo, newest first. */
@@ -358,17 +389,29 @@ export const channels = {
    * events and ends with `chat.done`.
    */
   'chat.send': {
-    request: z.object({ photoId: z.number().int(), chatId: z.number().int().optional(), text: z.string().min(1), route: ChatRoute.default('auto') }),
+    request: z.object({
+      photoId: z.number().int(),
+      chatId: z.number().int().optional(),
+      text: z.string().min(1).max(MAX_CHAT_MESSAGE_CHARS, `A chat message can be at most ${MAX_CHAT_MESSAGE_CHARS} characters long.`),
+      route: ChatRoute.default('auto'),
+    }),
     reply: z.object({ chatId: z.number().int(), userMessageId: z.number().int(), assistantMessageId: z.number().int(), route: z.enum(['blip', 'llava']) }),
   },
   'chat.stop': { request: z.object({ assistantMessageId: z.number().int() }), reply: Ok },
   /** Checks the LLaVA engine backend (Ollama / OpenAI-compatible) with the given or saved settings. */
   'chat.testBackend': {
-    request: z.object({ backend: z.enum(['ollama', 'openai']).optional(), baseUrl: z.string().optional(), model: z.string().optional() }),
+    request: z.object({ backend: z.enum(['ollama', 'openai']).optional(), baseUrl: EngineBaseUrl.optional(), model: z.string().optional() }),
     reply: z.object({ ok: z.boolean(), message: z.string() }),
   },
-  /** Opens the OS folder picker; answered by the app shell, not the core. */
-  'dialog.pickFolder': { request: Empty, reply: z.object({ path: z.string().nullable() }) },
+  /**
+   * Opens the OS folder picker in the main process; answered by the app shell, not the core. The reply's `grant`
+   * (null when cancelled) is what `library.addRoot` / `models.import` take: single use, short-lived, for `purpose` only.
+   * `path` is for display.
+   */
+  'dialog.pickFolder': {
+    request: z.object({ purpose: FolderPurpose }).strict(),
+    reply: z.object({ grant: FolderGrant.nullable(), path: z.string().nullable() }),
+  },
 } as const;
 
 export type ChannelName = keyof typeof channels;
@@ -414,6 +457,8 @@ export function ipcEvent(name: EventName): string {
 }
 
 export { photoUrl, thumbUrl } from './media-url';
+export { FolderGrant, FolderPurpose } from './folder-grant';
+export { PACK_NAME_PATTERN, PackName } from './pack-name';
 
 /** What a handler sends back over IPC: errors travel as data so the renderer gets the readable message. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiError };

@@ -55,7 +55,7 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     await h.page.getByRole('heading', { name: 'No library folders yet' }).waitFor();
     // The model downloads are offered with their sizes, before anything is installed.
     const downloads = h.page.getByRole('list', { name: 'Model downloads' }).getByRole('listitem');
-    await expect.poll(() => downloads.count()).toBe(4);
+    await expect.poll(() => downloads.count()).toBe(6);
     expect(await downloads.filter({ hasText: 'blip-base' }).first().getByTestId('download-size').textContent()).toMatch(/^\d+(\.\d)? (MB|GB)$/);
     expect(await h.page.getByRole('button', { name: 'Download llava-interleave-qwen-0.5b' }).isEnabled()).toBe(true);
     expect(await headerAddFolder().isEnabled()).toBe(true);
@@ -106,10 +106,40 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
       { channel: 'library.addRoot', ok: true },
       { channel: 'library.scan', ok: true },
     ]);
+    // The picker ran on the host's side, for a library folder; the page only ever held a grant for it.
+    expect(h.pickerPurposes).toEqual(['library']);
 
     await expect.poll(() => tiles().count()).toBe(ALL_PHOTOS);
     expect(await resultCount().textContent()).toBe(`${ALL_PHOTOS} photos`);
     expect(await h.page.locator('[role="option"][data-status="ok"]').count()).toBeGreaterThanOrEqual(OK_PHOTOS);
+  });
+
+  it('a page cannot add a folder by naming its path, nor spend a picked folder twice', async () => {
+    h.setPickedFolder(join(tmp.dir, 'not-a-folder'));
+    const firstCall = h.calls.length;
+    const answers = await h.page.evaluate(async () => {
+      const { tandem } = globalThis as unknown as PageGlobals;
+      const attempt = (p: Promise<unknown>) => p.then(() => 'accepted', (e: Error) => e.message);
+      // Typed loosely on purpose: this is what a compromised page would send, not what the contract allows.
+      const invoke = tandem.invoke as (channel: string, request: unknown) => Promise<unknown>;
+      const picked = (await tandem.invoke('dialog.pickFolder', { purpose: 'library' })) as { grant: string };
+      return {
+        byPath: await attempt(invoke('library.addRoot', { path: '/etc' })),
+        first: await attempt(tandem.invoke('library.addRoot', { grant: picked.grant })),
+        again: await attempt(tandem.invoke('library.addRoot', { grant: picked.grant })),
+        asModel: await attempt(invoke('models.import', { dir: '/' })),
+      };
+    });
+    expect(answers.byPath).toMatch(/^Invalid request for library\.addRoot \(grant\)/);
+    expect(answers.first).toBe(`Folder not found: ${join(tmp.dir, 'not-a-folder')}`);
+    expect(answers.again).toMatch(/no longer valid/);
+    expect(answers.asModel).toMatch(/^Invalid request for models\.import/);
+    expect(h.core.library.listRoots().map((r) => r.path)).toEqual([photosDir]);
+    expect(h.calls.slice(firstCall).map((c) => `${c.channel} ${c.ok}`)).toEqual([
+      'dialog.pickFolder true', 'library.addRoot false', 'library.addRoot false', 'library.addRoot false', 'models.import false',
+    ]);
+    // Refused on purpose; later steps count every other failed call as a bug.
+    h.calls.splice(firstCall);
   });
 
   it('loads every thumbnail through the media route, by id', async () => {
@@ -189,8 +219,13 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     };
     await expect.poll(fill).toBeCloseTo(9 / 40, 2);
     await h.screenshot('06-scan-progress');
-    await h.emit('scan.progress', { phase: 'done', done: 40, total: 40, ratePerSec: 12, etaSec: 0, current: null, counts: { ...counts, seen: 40 } });
+    const skipped = { invalidNames: 3, invalidNameExamples: ['caf\\xe9.jpg', 'old\\xff/'] };
+    await h.emit('scan.progress', { phase: 'done', done: 40, total: 40, ratePerSec: 12, etaSec: 0, current: null, counts: { ...counts, seen: 40, ...skipped } });
     await h.page.getByText('Library up to date').waitFor();
+    // Names that are not UTF-8 are counted, and the tooltip lists them so they can be renamed.
+    const detail = h.page.getByTestId('scan-detail');
+    expect(await detail.textContent()).toBe('40 files checked: 8 ok, 1 broken · 3 skipped: names are not valid UTF-8');
+    expect(await detail.getAttribute('title')).toBe('Rename these to index them:\ncaf\\xe9.jpg\nold\\xff/\n… and 1 more');
     await h.page.getByRole('button', { name: 'Dismiss scan summary' }).click();
     await h.page.getByRole('progressbar').waitFor({ state: 'detached' });
   });

@@ -46,7 +46,7 @@ describe.sequential('model manager and settings', () => {
   it('lists the known packs with their download sizes and source repos', async () => {
     await h.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Models' }).click();
     await h.page.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
-    await expect.poll(() => h.page.getByTestId('model-card').count()).toBe(4);
+    await expect.poll(() => h.page.getByTestId('model-card').count()).toBe(6);
     expect(await status('blip-base')).toBe('Not installed');
     expect(await card('blip-base').getByTestId('model-size').textContent()).toMatch(/^about \d+(\.\d)? (MB|GB)$/);
     expect(await card('blip-base').locator('.model-card__repo').textContent()).toBe('Salesforce/blip-image-captioning-base @ main');
@@ -85,6 +85,8 @@ describe.sequential('model manager and settings', () => {
     const name = 'colour-v1';
     await expect.poll(() => status(name), { timeout: 30_000 }).toBe('Installed');
     expect(await card(name).locator('.model-card__repo').textContent()).toBe('Imported folder');
+    // The picker ran on the host's side for a model folder; the import spent the grant it gave the page.
+    expect(h.pickerPurposes.at(-1)).toBe('model');
     const captions = h.page.getByRole('combobox', { name: 'Captions' });
     await captions.selectOption(name);
     await expect.poll(() => h.core.settings.get().captionModel).toBe(name);
@@ -121,6 +123,46 @@ describe.sequential('model manager and settings', () => {
     expect(message).not.toMatch(/\n\s+at |Error:/);
     expect(message.length).toBeGreaterThan(10);
     await h.screenshot('51-model-manager-engine');
+  });
+
+  it('says when photos would leave this computer, and refuses an address that is not http(s) with a visible error', async () => {
+    const url = h.page.getByRole('textbox', { name: 'Server URL' });
+    const remote = h.page.getByTestId('engine-remote');
+    await url.fill('http://192.168.1.20:11434');
+    await expect.poll(() => remote.textContent()).toContain('photos will be sent to 192.168.1.20:11434');
+    await url.blur();
+    await expect.poll(() => h.core.settings.get().engineBaseUrl).toBe('http://192.168.1.20:11434');
+    await h.screenshot('53-engine-remote-host');
+    // Loopback in any spelling is this computer: no notice.
+    await url.fill('http://[::1]:11434');
+    await expect.poll(() => remote.count()).toBe(0);
+
+    await url.fill('file:///etc/passwd');
+    await url.blur();
+    const problem = h.page.getByRole('alert').filter({ hasText: 'must start with http:// or https://' });
+    await problem.waitFor();
+    expect(await url.getAttribute('aria-invalid')).toBe('true');
+    expect(h.core.settings.get().engineBaseUrl).toBe('http://192.168.1.20:11434');
+    await h.page.getByRole('button', { name: 'Test connection' }).click();
+    await expect.poll(() => h.page.getByTestId('backend-test').getAttribute('class')).toContain('engine__result--bad');
+    expect(await h.page.getByTestId('backend-test').textContent()).toContain('http:// or https://');
+    // The core refuses it as well when the page is bypassed.
+    const direct = await h.page.evaluate(async () => {
+      const api = (globalThis as unknown as { tandem: { invoke(channel: string, request: unknown): Promise<unknown> } }).tandem;
+      try {
+        await api.invoke('settings.set', { engineBaseUrl: 'file:///etc/passwd' });
+        return 'saved';
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    });
+    expect(direct).toMatch(/http:\/\/ or https:\/\//);
+    expect(h.core.settings.get().engineBaseUrl).toBe('http://192.168.1.20:11434');
+
+    await url.fill(engine.baseUrl);
+    await url.blur();
+    await expect.poll(() => h.core.settings.get().engineBaseUrl).toBe(engine.baseUrl);
+    expect(await problem.count()).toBe(0);
   });
 
   it('saves settings as they change, refuses values out of range, and switches the theme', async () => {

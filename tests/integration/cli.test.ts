@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
 import { FIXTURE_PHOTOS, tempDir } from '../support/temp-dirs';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tandem.js');
@@ -62,5 +64,31 @@ describe('tandem CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/Unknown option '--bogus'/);
     expect(tandem(['frobnicate']).code).toBe(2);
+  });
+});
+
+describe('tandem ask --model', () => {
+  it('naming a BLIP VQA model sends the question to BLIP, even for a photo outside the library', async () => {
+    const vqa = await ensureTestModel('colour-vqa');
+    expect(tandem(['models', 'import', vqa, '--name', 'my-vqa', '--data-dir', dataDir]).code).toBe(0);
+    const photo = join(tmp.dir, 'outside-red.png');
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 210, g: 20, b: 20 } } }).png().toFile(photo);
+    // A VQAv2-style fragment, and a wording that would otherwise go to LLaVA (which refuses photos outside the library).
+    for (const question of ['color of the sky', 'tell me a story about this photo']) {
+      const r = tandem(['ask', photo, question, '--model', 'my-vqa', '--threads', '1', '--data-dir', dataDir]);
+      expect(r.stderr).not.toContain('not in the library');
+      expect(r.stdout.trim()).toBe('red    (BLIP · my-vqa)');
+      expect(r.code).toBe(0);
+    }
+  });
+
+  it('says so when the named model cannot answer on the route asked for', () => {
+    const photo = join(tmp.dir, 'outside-red.png');
+    const caption = tandem(['ask', photo, 'color of the sky', '--model', 'blip-base', '--data-dir', dataDir]);
+    expect(caption.code).toBe(1);
+    expect(caption.stderr).toContain('blip-base is a BLIP captioning model and cannot answer questions');
+    const forced = tandem(['ask', photo, 'color of the sky', '--model', 'my-vqa', '--route', 'llava', '--data-dir', dataDir]);
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toContain('Name the LLaVA model with --llava-model');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The embedded backend on the tiny random LLaVA built by the graph builder, offline, through the real path:
- * transformers.js loading the transformers.js ONNX layout from a local folder, in the inference process.
+ * Tandem's engine loading the transformers.js ONNX layout from a local folder, in the inference process.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ afterAll(async () => {
   tmp?.cleanup();
 });
 
-describe('tiny LLaVA in transformers.js', () => {
+describe('tiny LLaVA on the embedded engine', () => {
   it('loads the local folder offline and renders the chat template with the image on the first user turn', () => {
     expect(engine.imageTokens).toBe((TINY_LLAVA_SHAPE.vision.imageSize / TINY_LLAVA_SHAPE.vision.patchSize) ** 2);
     expect(engine.dtypes).toEqual({ vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'fp32' });
@@ -141,12 +141,13 @@ describe('tiny LLaVA in transformers.js', () => {
       { role: 'user' as const, text: 'What happens next?' },
     ];
     const reused = await run(photo, followUp);
-    // Another photo in between drops the kept cache, so this is the full re-read of the same conversation.
+    // Another photo in between drops the kept cache, so this is the full re-read of the same conversation;
+    // the photo's features still come from the engine's image cache.
     await run(otherPhoto, [{ role: 'user', text: 'And this one?' }]);
     const full = await run(photo, followUp);
     expect(full.reusedPromptTokens).toBe(0);
-    expect(full.imageMs).toBeGreaterThan(0);
-    expect(reused.imageMs).toBe(0);
+    expect(full).toMatchObject({ imageMs: 0, imageCached: true });
+    expect(reused).toMatchObject({ imageMs: 0, imageCached: false });
     expect(reused.reusedPromptTokens).toBeGreaterThan(engine.imageTokens);
     expect(reused.reusedPromptTokens).toBeLessThan(reused.promptTokens);
     expect(reused.tokenIds).toEqual(full.tokenIds);
@@ -159,6 +160,29 @@ describe('tiny LLaVA in transformers.js', () => {
     const editedReused = await run(photo, edited);
     expect(editedReused.reusedPromptTokens).toBeGreaterThan(engine.imageTokens);
     expect(editedReused.tokenIds).toEqual(editedFull.tokenIds);
+  });
+
+  it('keeps the projected features of the last four photos: a reopened chat skips the vision encoder', async () => {
+    engine.forgetImages();
+    const ask = (imagePath: string) => {
+      engine.forgetConversation();
+      return engine.generate({ imagePath, system: 'S', turns: [{ role: 'user', text: 'Tell a story' }], sampling: greedy(2) }, () => {}, { interrupted: false });
+    };
+    const first = await ask(photo);
+    expect(first).toMatchObject({ imageCached: false });
+    expect(first.imageMs).toBeGreaterThan(0);
+    const again = await ask(photo);
+    expect(again).toMatchObject({ imageCached: true, imageMs: 0, tokenIds: first.tokenIds });
+    const others: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = join(tmp.dir, `lru-${i}.png`);
+      await sharp({ create: { width: 20 + i, height: 20, channels: 3, background: { r: 40 * i, g: 90, b: 200 } } }).png().toFile(p);
+      others.push(p);
+      expect(await ask(p)).toMatchObject({ imageCached: false });
+    }
+    // Four newer photos pushed the first one out.
+    expect(await ask(photo)).toMatchObject({ imageCached: false, tokenIds: first.tokenIds });
+    expect(await ask(others[3]!)).toMatchObject({ imageCached: true });
   });
 
   it('trims the oldest turns to the context window and keeps the image and the new question', async () => {

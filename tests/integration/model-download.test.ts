@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ModelFileError, TandemError } from '../../src/main/core/errors';
 import { HubDownloader } from '../../src/main/core/models/hub-downloader';
+import { llavaInterleaveFiles } from '../../src/main/core/models/known-packs';
 import { ModelStore, type ModelStoreDeps } from '../../src/main/core/models/model-store';
 import type { DownloadProgress } from '../../src/main/core/models/transfer-progress';
 import { fakeBlipRepo, fakeLlavaRepo, refusedEndpoint, sha256, startHubServer, type HubServer } from '../support/hub-server';
@@ -288,7 +289,10 @@ describe('llava pack', () => {
       'onnx/decoder_model_merged.onnx', 'onnx/decoder_model_merged_q4.onnx',
     ];
     hub.addRepo(LLAVA, fakeLlavaRepo(onnx));
-    const { model } = await makeStore().install('llava-interleave-qwen-0.5b');
+    // The known pack now downloads the official safetensors and compiles them (llava-pack-install.test.ts);
+    // a pack of the hub's transformers.js export still selects its onnx/ files per dtype.
+    const onnxPack = { name: 'llava-interleave-qwen-0.5b', kind: 'llava' as const, repo: LLAVA, revision: 'main', description: 'onnx export', files: llavaInterleaveFiles() };
+    const { model } = await makeStore({ packs: [onnxPack] }).install('llava-interleave-qwen-0.5b');
     const paths = model.files.map((f) => f.path);
     expect(paths).toEqual(expect.arrayContaining(['onnx/vision_encoder.onnx', 'onnx/embed_tokens_int8.onnx', 'onnx/decoder_model_merged_q4.onnx', 'chat_template.json']));
     expect(paths).not.toContain('onnx/decoder_model_merged.onnx');

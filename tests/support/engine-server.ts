@@ -7,7 +7,10 @@
  *  - OpenAI-compatible: POST /v1/chat/completions with `stream: true` → server-sent events
  *    `data: {"choices":[{"delta":{"content":"…"}}]}` and `data: [DONE]`; GET /v1/models; a missing model is 404
  *    `{"error":{"message":…,"code":"model_not_found"}}`.
- * Faults per test: a garbage line mid-stream, a stream cut before it is complete, slow tokens (to stop).
+ * Faults per test: a garbage line mid-stream, a stream cut before it is complete, slow tokens (to stop), and
+ * replies without end (to test Tandem's caps): a line that never ends, tokens that never end, frames that carry
+ * no text forever, a huge error body, a huge JSON body. Those send until the client closes the connection or
+ * `hugeBytes` went out, whichever comes first.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +20,20 @@ export interface EngineModel {
   vision: boolean;
 }
 
-export type EngineFault = 'malformed' | 'truncate' | null;
+export type EngineFault =
+  | 'malformed'
+  | 'truncate'
+  /** The answer's first line never ends (no newline). */
+  | 'long-line'
+  /** Tokens, cycling through `tokens`, forever. */
+  | 'endless'
+  /** Well-formed frames with empty text, forever. */
+  | 'endless-empty'
+  /** Chat requests fail with HTTP 500 and an error body of `hugeBytes`. */
+  | 'huge-error'
+  /** /api/show and /v1/models answer with a JSON body of `hugeBytes`. */
+  | 'huge-json'
+  | null;
 
 export interface EngineRequest {
   method: string;
@@ -27,6 +43,8 @@ export interface EngineRequest {
   closedEarly: boolean;
   /** Tokens written before the stream ended or was closed. */
   tokensSent: number;
+  /** Body bytes written (counted for the endless faults). */
+  bytesSent: number;
 }
 
 export interface EngineServer {
@@ -38,6 +56,8 @@ export interface EngineServer {
   /** Delay before each streamed piece. */
   tokenDelayMs: number;
   fault: EngineFault;
+  /** How much the endless faults send at most (default 400 MB), so a client that never stops cannot hang a test. */
+  hugeBytes: number;
   /** Resolves when the request in flight has ended (finished or closed by the client). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -62,6 +82,41 @@ function json(res: ServerResponse, status: number, value: unknown): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves when the socket can take more, or the client went away. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Writes `head`, then `filler` over and over, with backpressure, until `maxBytes` went out or the client closed
+ * the connection (recorded as closedEarly).
+ */
+async function flood(res: ServerResponse, record: EngineRequest, head: string, filler: string, maxBytes: number): Promise<void> {
+  let closed = false;
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      closed = true;
+      record.closedEarly = true;
+    }
+  });
+  const block = Buffer.from(filler.repeat(Math.max(1, Math.floor(65536 / Math.max(1, filler.length)))));
+  record.bytesSent += Buffer.byteLength(head);
+  if (!res.write(head)) await drained(res);
+  while (!closed && record.bytesSent < maxBytes) {
+    record.bytesSent += block.length;
+    if (!res.write(block)) await drained(res);
+  }
+  if (!closed) res.end();
+}
+
 type ChatBody = { model?: string; messages?: { images?: unknown; content?: unknown }[] };
 
 function hasImage(body: ChatBody): boolean {
@@ -81,6 +136,7 @@ export async function startEngineServer(): Promise<EngineServer> {
     tokens: ['The', ' photo', ' shows', ' a', ' red', ' square', '.'],
     tokenDelayMs: 0,
     fault: null,
+    hugeBytes: 400 * 1024 * 1024,
   };
 
   async function stream(
@@ -97,9 +153,18 @@ export async function startEngineServer(): Promise<EngineServer> {
         record.closedEarly = true;
       }
     });
-    for (let i = 0; i < state.tokens.length; i++) {
+    if (state.fault === 'endless-empty') return flood(res, record, '', frame('', 1), state.hugeBytes);
+    const endless = state.fault === 'endless';
+    for (let i = 0; endless ? record.bytesSent < state.hugeBytes : i < state.tokens.length; i++) {
       if (state.tokenDelayMs) await sleep(state.tokenDelayMs);
       if (closed) return;
+      if (endless) {
+        const text = frame(state.tokens[i % state.tokens.length]!, i);
+        record.bytesSent += Buffer.byteLength(text);
+        record.tokensSent++;
+        if (!res.write(text)) await drained(res);
+        continue;
+      }
       if (state.fault === 'malformed' && i === 2) {
         res.write(garbage);
       }
@@ -115,10 +180,25 @@ export async function startEngineServer(): Promise<EngineServer> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
-    const record: EngineRequest = { method: req.method ?? 'GET', url: req.url ?? '/', body, closedEarly: false, tokensSent: 0 };
+    const record: EngineRequest = { method: req.method ?? 'GET', url: req.url ?? '/', body, closedEarly: false, tokensSent: 0, bytesSent: 0 };
     state.requests.push(record);
     const chat = (body ?? {}) as ChatBody;
     const model = typeof chat.model === 'string' ? state.models.get(chat.model) : undefined;
+    const isChat = req.method === 'POST' && (req.url === '/api/chat' || req.url === '/v1/chat/completions');
+    const isCheck = (req.method === 'POST' && req.url === '/api/show') || (req.method === 'GET' && req.url === '/v1/models');
+    if (state.fault === 'huge-error' && isChat) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      return flood(res, record, '{"error":"', 'out of memory ', state.hugeBytes);
+    }
+    if (state.fault === 'huge-json' && isCheck) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return flood(res, record, '{"license":"', 'all rights reserved ', state.hugeBytes);
+    }
+    if (state.fault === 'long-line' && isChat) {
+      res.writeHead(200, { 'content-type': req.url === '/api/chat' ? 'application/x-ndjson' : 'text/event-stream' });
+      const head = req.url === '/api/chat' ? '{"message":{"role":"assistant","content":"' : 'data: {"choices":[{"delta":{"content":"';
+      return flood(res, record, head, 'la ', state.hugeBytes);
+    }
 
     if (req.method === 'POST' && req.url === '/api/show') {
       if (!model) return json(res, 404, { error: `model '${chat.model}' not found` });

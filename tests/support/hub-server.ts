@@ -4,7 +4,8 @@
  * carrying `x-linked-etag` (the sha256) and `x-linked-size`; small files are served directly with
  * a git-sha1 ETag; every answer names the commit in `x-repo-commit`; errors carry `x-error-code`.
  * Faults can be injected per file: cut the transfer, stall it, damage the bytes, advertise a
- * wrong hash, ignore Range.
+ * wrong hash, ignore Range. Redirects can be set up as the hub makes them: LFS storage on another
+ * host (a CDN), a renamed repo (relative 307), or every resolve URL moved to another host.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -54,6 +55,12 @@ export interface HubServer {
   clearFaults(): void;
   /** GET requests that carried body bytes of this file (the storage hop for LFS files). */
   downloadsOf(path: string): RecordedRequest[];
+  /** LFS files redirect to `/lfs/…` on this origin (another server: a CDN on another host); null: this server. */
+  useStorage(origin: string | null): void;
+  /** Every resolve request answers 307 to the same path on `origin` (the repo moved host); null stops it. */
+  redirectResolves(origin: string | null): void;
+  /** Resolve requests for `from` answer 307 with a relative location into `to`, as the hub does for a renamed repo. */
+  renameRepo(from: string, to: string): void;
   close(): Promise<void>;
 }
 
@@ -80,7 +87,10 @@ export async function startHubServer(): Promise<HubServer> {
   const repos = new Map<string, FakeRepo>();
   const faults = new Map<string, FileFault>();
   const requests: RecordedRequest[] = [];
+  const renamed = new Map<string, string>();
   let endpoint = '';
+  let storageOrigin: string | null = null;
+  let movedTo: string | null = null;
 
   const key = (repo: string, file: string): string => `${repo}::${file}`;
 
@@ -165,6 +175,16 @@ export async function startHubServer(): Promise<HubServer> {
     if (!parts) return fail(res, 404, null, 'not a resolve URL');
     record.repo = parts.repo;
     record.file = parts.file;
+    if (movedTo !== null) {
+      res.writeHead(307, { location: `${movedTo}${url.pathname}` });
+      return void res.end();
+    }
+    const newName = renamed.get(parts.repo);
+    if (newName !== undefined) {
+      const rest = url.pathname.slice(`/${parts.repo}`.length);
+      res.writeHead(307, { location: `/${newName}${rest}` });
+      return void res.end();
+    }
     const repo = repos.get(parts.repo);
     // The real hub answers 401 for unknown repos too, so private repos do not leak.
     if (!repo) return fail(res, 401, 'RepositoryNotFound', 'Repository not found');
@@ -183,7 +203,7 @@ export async function startHubServer(): Promise<HubServer> {
       res.setHeader('x-linked-etag', `"${advertised}"`);
       res.setHeader('x-linked-size', String(content.length));
       res.setHeader('etag', `"${advertised}"`);
-      res.setHeader('location', `${endpoint}/lfs/${parts.repo}/${parts.file}`);
+      res.setHeader('location', `${storageOrigin ?? endpoint}/lfs/${parts.repo}/${parts.file}`);
       res.end();
       return;
     }
@@ -211,6 +231,15 @@ export async function startHubServer(): Promise<HubServer> {
     },
     clearFaults() {
       faults.clear();
+    },
+    useStorage(origin) {
+      storageOrigin = origin;
+    },
+    redirectResolves(origin) {
+      movedTo = origin;
+    },
+    renameRepo(from, to) {
+      renamed.set(from, to);
     },
     downloadsOf(path) {
       return requests.filter((r) => r.method === 'GET' && r.file === path && (!isLfs(path) || r.url.startsWith('/lfs/')));
@@ -296,4 +325,20 @@ export function fakeLlavaRepo(onnx: readonly string[], seed = 'llava'): Record<s
   };
   for (const path of onnx) files[path] = seededBytes(8 * 1024, `${seed}:${path}`);
   return files;
+}
+
+/** Every file of a folder (recursively), keyed by '/'-separated path: serve a generated model as a fake repo. */
+export async function folderAsRepo(dir: string): Promise<Record<string, Buffer>> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const out: Record<string, Buffer> = {};
+  const walk = async (rel: string): Promise<void> => {
+    for (const entry of await readdir(join(dir, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) out[path] = await readFile(join(dir, path));
+    }
+  };
+  await walk('');
+  return out;
 }

@@ -2,7 +2,9 @@
  * E2E harness for the renderer (DESIGN.md §5): the real page, built like the app's, in Debian's Chromium,
  * with `window.tandem` built by the preload's own `createTandemApi` and every call answered by a real core
  * (real SQLite, real thumbnails) in the test process. Only the Electron shell itself is stood in for:
- * the IPC hop becomes a Playwright binding, the `tandem:` scheme an HTTP route, the folder dialog a stub.
+ * the IPC hop becomes a Playwright binding, the `tandem:` scheme an HTTP route, the folder dialog a stub that answers
+ * the folder the test chose. The stub sits behind `createAppHandlers` like Electron's dialog does, so the page gets a
+ * single-use grant, never a path it could send back, exactly as in the app.
  *
  *   const h = await startRendererHarness({ dataDir });
  *   h.setPickedFolder('/tmp/photos');            // what "Add folder…" picks next
@@ -23,7 +25,8 @@ import { createAppHandlers, type AppHandlers } from '../../src/main/app/app-hand
 import { mediaResponse } from '../../src/main/app/media-response';
 import { dispatch } from '../../src/main/core/api-handlers';
 import { openCore, type Core } from '../../src/main/core/core';
-import { ipcEvent, type EventName, type EventOf } from '../../src/shared/api';
+import { FolderGrants } from '../../src/main/core/grants/folder-grants';
+import { ipcEvent, type EventName, type EventOf, type FolderPurpose } from '../../src/shared/api';
 
 export const CHROMIUM_PATH = process.env['TANDEM_CHROMIUM'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -52,8 +55,12 @@ export interface RendererHarness {
   core: Core;
   /** Where the page is served, e.g. http://127.0.0.1:41234/ */
   baseUrl: string;
-  /** What the next `dialog.pickFolder` answers (null = the user cancelled). */
+  /** The folder the next picker "dialog" returns (null = the user cancelled); the page receives a grant for it. */
   setPickedFolder(path: string | null): void;
+  /** What each picker opened so far was for, in order. */
+  pickerPurposes: FolderPurpose[];
+  /** The registry the picker issues grants into, as main's does (tests forge, expire and reuse grants against it). */
+  grants: FolderGrants;
   /** Every call the page made, in order, with whether it succeeded. */
   calls: { channel: string; ok: boolean; message?: string }[];
   /** Events forwarded to the page, in order. */
@@ -146,8 +153,16 @@ export async function startRendererHarness(opts: RendererHarnessOptions = {}): P
   const { dir: staticDir, bridgeScript } = await buildRenderer();
   const core = openCore({ dataDir });
   let pickedFolder: string | null = null;
+  const pickerPurposes: FolderPurpose[] = [];
+  const grants = new FolderGrants();
+  const picker = {
+    pickFolder: async (purpose: FolderPurpose) => {
+      pickerPurposes.push(purpose);
+      return pickedFolder;
+    },
+  };
   const handlers: AppHandlers = {
-    ...createAppHandlers(core, { pickFolder: async () => pickedFolder }),
+    ...createAppHandlers(core, picker, grants),
     ...opts.overrides,
   };
 
@@ -211,6 +226,8 @@ export async function startRendererHarness(opts: RendererHarnessOptions = {}): P
       setPickedFolder: (path) => {
         pickedFolder = path;
       },
+      pickerPurposes,
+      grants,
       emit,
       screenshot: async (name) => {
         const path = join(SCREENSHOT_DIR, `${name}.png`);

@@ -29,7 +29,7 @@ describe('createTandemApi (what the preload and the E2E harness both expose as w
 
   it('throws the readable message, with the code alongside', async () => {
     const { transport } = fakeTransport({ ok: false, error: { code: 'invalid_input', message: 'Folder not found: /x' } });
-    const err = await createTandemApi(transport, 'tandem://').invoke('library.addRoot', { path: '/x' }).catch((e: unknown) => e);
+    const err = await createTandemApi(transport, 'tandem://').invoke('library.addRoot', { grant: 'g'.repeat(43) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TandemCallError);
     expect(err).toMatchObject({ message: 'Folder not found: /x', code: 'invalid_input' });
   });

@@ -43,4 +43,19 @@ describe('walkPhotos', () => {
     expect(rels.filter((r) => r.endsWith('one.JPG'))).toHaveLength(1);
     expect(rels).not.toContain('dangling.jpg');
   });
+
+  it('reports photos and folders whose names are not valid UTF-8 instead of skipping them silently', async () => {
+    const { root } = layout();
+    const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+    writeFileSync(bytes(root, '/a/bad', [0xff], '.jpg'), 'x');
+    writeFileSync(bytes(root, '/a/latin1-caf', [0xe9], '.txt'), 'x'); // not a photo: not reported
+    mkdirSync(bytes(root, '/f', [0xfe, 0x41]));
+    writeFileSync(bytes(root, '/f', [0xfe, 0x41], '/inside.png'), 'x');
+    // A valid name may hold U+FFFD itself: that one is an ordinary photo.
+    writeFileSync(join(root, 'a', 'real\uFFFD.jpg'), 'x');
+    const invalid: string[] = [];
+    const files = await walkPhotos(root, undefined, (rel) => invalid.push(rel));
+    expect(invalid.sort()).toEqual(['a/bad\\xff.jpg', 'f\\xfeA/']);
+    expect(files.map((f) => f.relPath)).toEqual(['a/b/two.heic', 'a/one.JPG', 'a/real\uFFFD.jpg', 'top.jpg']);
+  });
 });

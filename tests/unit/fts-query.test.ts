@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parseSearchQuery } from '../../src/main/core/search/fts-query';
+import { MAX_QUERY_CHARS, MAX_QUERY_TERMS } from '../../src/shared/text-limits';
 
 describe('parseSearchQuery', () => {
   it('makes every word a prefix query joined by AND', () => {
@@ -23,6 +24,40 @@ describe('parseSearchQuery', () => {
   });
   it('lowercases and keeps non-Latin words', () => {
     expect(parseSearchQuery('Ракета Café').terms).toEqual(['ракета', 'café']);
+  });
+
+  it('keeps the first MAX_QUERY_TERMS words of a runaway query and says so', () => {
+    const vocabulary = ['red', 'car', 'night', 'dog', 'couch', 'tree', 'sky', 'blue'];
+    const huge = Array.from({ length: 20_000 }, (_, i) => `${vocabulary[i % vocabulary.length]}${i}`).join(' ');
+    const db = new Database(':memory:');
+    db.exec("CREATE VIRTUAL TABLE t USING fts5(a, tokenize='unicode61 remove_diacritics 2', prefix='2 3 4')");
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    for (let i = 0; i < 7; i++) insert.run(`photo ${i}: ${vocabulary.join(' ')} red0 car1`);
+    const t0 = performance.now();
+    const q = parseSearchQuery(huge);
+    db.prepare('SELECT rowid FROM t WHERE t MATCH ?').all(q.match);
+    const ms = performance.now() - t0;
+    expect(q.terms.length).toBeLessThanOrEqual(MAX_QUERY_TERMS);
+    expect(q.terms.slice(0, 2)).toEqual(['red0', 'car1']);
+    expect(q.notice).toMatch(new RegExp(`first ${MAX_QUERY_TERMS} words`));
+    expect(ms).toBeLessThan(250);
+  });
+  it('counts excluded words and phrase words against the limit, and cuts a phrase that crosses it', () => {
+    const many = Array.from({ length: MAX_QUERY_TERMS - 2 }, (_, i) => `w${i}`).join(' ');
+    const q = parseSearchQuery(`${many} -nope "one two three"`);
+    expect(q.match).toContain('NOT ("nope"*)');
+    expect(q.match).toContain('"one")');
+    expect(q.match).not.toContain('two');
+    expect(q.notice).toMatch(/the rest was ignored/);
+    // Exactly at the limit nothing is cut, and trailing spaces or operators do not count.
+    const exact = parseSearchQuery(`${Array.from({ length: MAX_QUERY_TERMS }, (_, i) => `w${i}`).join(' ')}  AND `);
+    expect(exact.terms).toHaveLength(MAX_QUERY_TERMS);
+    expect(exact.notice).toBeNull();
+  });
+  it('reads only the first MAX_QUERY_CHARS characters', () => {
+    const q = parseSearchQuery(`sky ${'x'.repeat(MAX_QUERY_CHARS * 20)}`);
+    expect(q.terms).toEqual(['sky', 'x'.repeat(MAX_QUERY_CHARS - 4)]);
+    expect(q.notice).toMatch(/characters\) of a search are used/);
   });
 
   const hostile = [

@@ -13,6 +13,8 @@ describe('known packs', () => {
       ['blip-large', 'blip-caption', 'Salesforce/blip-image-captioning-large', 'main'],
       ['blip-vqa-base', 'blip-vqa', 'Salesforce/blip-vqa-base', 'main'],
       ['llava-interleave-qwen-0.5b', 'llava', 'llava-hf/llava-interleave-qwen-0.5b-hf', 'main'],
+      ['llava-1.5-7b', 'llava', 'llava-hf/llava-1.5-7b-hf', 'main'],
+      ['llava-1.5-13b', 'llava', 'llava-hf/llava-1.5-13b-hf', 'main'],
     ]);
     for (const pack of KNOWN_PACKS) expect(approxPackBytes(pack)).toBeGreaterThan(1e8);
   });

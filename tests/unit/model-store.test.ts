@@ -126,7 +126,7 @@ describe('import a hand-copied folder', () => {
 describe('list, resolve, remove', () => {
   it('lists known packs with their state and imported ones with their size on disk', async () => {
     const before = await store.list();
-    expect(before.map((e) => e.name)).toEqual(['blip-base', 'blip-large', 'blip-vqa-base', 'llava-interleave-qwen-0.5b']);
+    expect(before.map((e) => e.name)).toEqual(['blip-base', 'blip-large', 'blip-vqa-base', 'llava-interleave-qwen-0.5b', 'llava-1.5-7b', 'llava-1.5-13b']);
     expect(before.every((e) => e.status === 'not-installed' && e.bytesOnDisk === 0 && (e.downloadBytes ?? 0) > 1e8)).toBe(true);
 
     const src = writeFolder(join(tmp, 'copy'), fakeBlipRepo());
@@ -193,5 +193,49 @@ describe('list, resolve, remove', () => {
     ).run(outside);
     await expect(store.remove('odd')).rejects.toMatchObject({ code: 'unsafe_path' });
     expect(existsSync(join(outside, 'keep.txt'))).toBe(true);
+  });
+});
+
+describe('pack names never leave the models folder (issue 13)', () => {
+  const HOSTILE = ['../../../victim/Gemfile', '..', '.', '.staging', 'a/b', 'a\\b', 'nul\0byte', 'Blip-Base', '', 'x'.repeat(65), '/etc/passwd', 'C:\\evil'];
+
+  it('removing ../../../victim/Gemfile refuses before any path is touched, and leaves victim/Gemfile.lock alone', async () => {
+    const victim = writeFolder(join(tmp, 'victim'), { Gemfile: "source 'https://rubygems.org'\n", 'Gemfile.lock': 'GEM\n  specs:\n' });
+    // <tmp>/data/models/.staging/../../../victim/Gemfile is <tmp>/victim/Gemfile: the layout of the report.
+    const inData = new ModelStore({ db, modelsDir: join(tmp, 'data', 'models') });
+    mkdirSync(join(tmp, 'data', 'models', '.staging'), { recursive: true });
+    const err = await inData.remove('../../../victim/Gemfile').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'invalid_input', message: expect.stringContaining('cannot be a model name') });
+    expect(readFileSync(join(victim, 'Gemfile.lock'), 'utf8')).toBe('GEM\n  specs:\n');
+    expect(readFileSync(join(victim, 'Gemfile'), 'utf8')).toContain('rubygems');
+  });
+
+  it('refuses every hostile name in install, import and remove with a readable message', async () => {
+    const src = writeFolder(join(tmp, 'copy'), fakeBlipRepo());
+    for (const name of HOSTILE) {
+      for (const attempt of [store.install(name), store.import(src, { name }), store.remove(name)]) {
+        const err = await attempt.catch((e: unknown) => e);
+        expect(err, JSON.stringify(name)).toMatchObject({ code: 'invalid_input' });
+        expect((err as Error).message).not.toContain('\0');
+        expect((err as Error).message.length).toBeLessThan(300);
+      }
+    }
+    expect(existsSync(join(tmp, 'models'))).toBe(false);
+    expect(store.repository.all()).toEqual([]);
+  });
+
+  it('the repository registers no pack under an unsafe name', () => {
+    const model = { kind: 'blip-caption' as const, source: 'import' as const, repo: null, revision: null, dir: join(tmp, 'x'), files: [], bytes: 0, installedAt: 'now', compiled: null };
+    expect(() => store.repository.upsert({ ...model, name: '../x' })).toThrow(expect.objectContaining({ code: 'invalid_input' }));
+    store.repository.upsert({ ...model, name: 'fine-name' });
+    expect(store.repository.all().map((m) => m.name)).toEqual(['fine-name']);
+  });
+
+  it('a damaged row with an unsafe name neither breaks the list nor aims a path outside', async () => {
+    db.prepare(
+      `INSERT INTO models (name, kind, source, dir, files_json, bytes, installed_at) VALUES ('../escape', 'blip-caption', 'import', ?, '[]', 0, 'now')`,
+    ).run(join(tmp, 'gone'));
+    const entry = (await store.list()).find((m) => m.name === '../escape');
+    expect(entry).toMatchObject({ status: 'broken', stagedBytes: 0 });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeQuestion } from '../../src/main/core/chat/route-question';
+import { chooseRoute, routeQuestion } from '../../src/main/core/chat/route-question';
 
 const table: [string, 'blip' | 'llava'][] = [
   // counting
@@ -19,6 +19,16 @@ const table: [string, 'blip' | 'llava'][] = [
   ['Where is the cat?', 'blip'],
   ["What's in the bowl?", 'blip'],
   ['Who is holding the umbrella?', 'blip'],
+  // VQAv2-style fragments without a question word
+  ['color of the sky', 'blip'],
+  ['Colour of her dress?', 'blip'],
+  ['number of people', 'blip'],
+  ['the number of dogs on the beach', 'blip'],
+  ['type of dog', 'blip'],
+  ['kind of animal', 'blip'],
+  ['breed of the cat', 'blip'],
+  ['time of day', 'blip'],
+  ['what color is the bus in the background', 'blip'],
   // open-ended
   ['Do you think this scene takes place in the past or the future?', 'llava'],
   ['Tell a story based on this image', 'llava'],
@@ -32,6 +42,8 @@ const table: [string, 'blip' | 'llava'][] = [
   ['hello!', 'llava'],
   ['The light is lovely. What lens was this taken with, do you reckon?', 'llava'],
   ['What are all the objects that can be seen on the shelf behind the woman in the red coat?', 'llava'],
+  ['type of story you would tell about this', 'llava'],
+  ['colourful, isn’t it', 'llava'],
 ];
 
 describe('routeQuestion', () => {
@@ -42,5 +54,19 @@ describe('routeQuestion', () => {
   it('explains its choice', () => {
     expect(routeQuestion('How many cats?').reason).toBe('counting question');
     expect(routeQuestion('Why so serious?').reason).toContain('why');
+  });
+
+  it('reads VQAv2 fragments as the question they stand for', () => {
+    expect(routeQuestion('number of people').reason).toBe('counting question');
+    expect(routeQuestion('color of the sky').reason).toBe('colour question');
+  });
+});
+
+describe('chooseRoute', () => {
+  it('lets a forced route win, then a named model, then the wording', () => {
+    expect(chooseRoute('Tell a story about this photo', { namedModel: 'blip' }).route).toBe('blip');
+    expect(chooseRoute('how many dogs?', { requested: 'llava', namedModel: 'blip' }).route).toBe('llava');
+    expect(chooseRoute('Tell a story about this photo', { requested: 'auto' }).route).toBe('llava');
+    expect(chooseRoute('how many dogs?').route).toBe('blip');
   });
 });

@@ -2,7 +2,7 @@ import { BrowserWindow, shell } from 'electron';
 import { isAppUrl, isExternalWebUrl } from './url-policy';
 
 export interface MainWindowOptions {
-  /** The page to load: the dev server URL or a file: URL of the built index.html. */
+  /** The page to load: the dev server URL, or app://tandem/index.html for the built renderer (app-scheme.ts). */
   appUrl: string;
   preloadPath: string;
 }

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { TandemError } from '../core/errors';
-import type { MediaReply } from '../core/library/media-service';
+import { readMedia, type MediaReply } from '../core/library/media-service';
 
 export interface MediaResolver {
   resolve(urlPath: string): Promise<MediaReply>;
@@ -19,20 +18,22 @@ export function mediaPathOfTandemUrl(url: string): string {
 export async function mediaResponse(media: MediaResolver, urlPath: string, method = 'GET'): Promise<Response> {
   if (method !== 'GET' && method !== 'HEAD') return new Response('Method not allowed', { status: 405 });
   try {
-    const { path, mime } = await media.resolve(urlPath);
-    const body = method === 'HEAD' ? null : await readFile(path);
+    // `resolve` checked that the real file lies inside its library folder; `readMedia` holds it to that while reading.
+    const reply = await media.resolve(urlPath);
+    const body = method === 'HEAD' ? null : await readMedia(reply);
     return new Response(body, {
       status: 200,
       headers: {
-        'content-type': mime,
+        'content-type': reply.mime,
         // Ids are stable but a rescan may replace a photo's content, so always revalidate.
         'cache-control': 'no-cache',
         'x-content-type-options': 'nosniff',
       },
     });
   } catch (err) {
-    const notFound = err instanceof TandemError && err.code === 'not_found';
+    const code = err instanceof TandemError ? err.code : null;
+    const status = code === 'not_found' ? 404 : code === 'outside_library' ? 403 : 500;
     const message = err instanceof Error ? err.message : String(err);
-    return new Response(message, { status: notFound ? 404 : 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    return new Response(message, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }
 }

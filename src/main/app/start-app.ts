@@ -1,13 +1,17 @@
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, session } from 'electron';
 import { openCore } from '../core/core';
 import { defaultDataDir } from '../core/paths';
+import { CONTENT_SECURITY_POLICY } from '../../shared/content-security-policy';
 import { createAppHandlers } from './app-handlers';
+import { handleAppProtocol } from './app-protocol';
+import { APP_INDEX_URL } from './app-scheme';
 import { forwardEvents, registerIpcHandlers } from './ipc-bridge';
 import { createMainWindow } from './main-window';
+import { handleMediaProtocol } from './media-protocol';
+import { isPermissionAllowed } from './permission-policy';
+import { registerPrivilegedSchemes } from './privileged-schemes';
 import { spawnUtilityWorker } from './utility-worker';
-import { handleMediaProtocol, registerMediaSchemeAsPrivileged } from './media-protocol';
 
 /** Wires the core into Electron. Everything a user can do lives in the core; this only connects the pipes. */
 export function startApp(): void {
@@ -16,12 +20,14 @@ export function startApp(): void {
     app.quit();
     return;
   }
-  registerMediaSchemeAsPrivileged();
+  // Before `app` is ready, and only once: app:// (the page) and tandem:// (photos) together.
+  registerPrivilegedSchemes();
 
   // electron-vite sets ELECTRON_RENDERER_URL to its dev server in `npm run dev`. A packaged app ignores it:
-  // whatever page it names would be trusted with the whole API.
+  // whatever page it names would be trusted with the whole API. The dev server sends the same CSP as a
+  // header itself (electron.vite.config.ts); the built page comes from app://tandem with the header below.
   const devServer = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
-  const appUrl = devServer || pathToFileURL(join(import.meta.dirname, '../renderer/index.html')).href;
+  const appUrl = devServer || APP_INDEX_URL;
   const preloadPath = join(import.meta.dirname, '../preload/index.cjs');
   const openWindow = (): BrowserWindow => createMainWindow({ appUrl, preloadPath });
 
@@ -33,13 +39,25 @@ export function startApp(): void {
     // Same folder as the CLI (TANDEM_HOME or the per-user "Tandem" folder), so both see one library.
     const inferenceEntry = join(import.meta.dirname, 'inference-process.js');
     const core = openCore({ dataDir: defaultDataDir(), spawnWorker: () => spawnUtilityWorker(inferenceEntry) });
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    // Deny by default, both when the page asks (request) and when Chromium merely checks (check);
+    // permission-policy.ts holds the short allow-list.
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) =>
+      callback(isPermissionAllowed({ permission, requestingOrigin: details.requestingUrl, isMainFrame: details.isMainFrame }, appUrl)),
+    );
+    session.defaultSession.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) =>
+      isPermissionAllowed({ permission, requestingOrigin, isMainFrame: details.isMainFrame }, appUrl),
+    );
+    session.defaultSession.setDevicePermissionHandler(() => false);
+    if (!devServer) {
+      handleAppProtocol({ rendererDir: join(import.meta.dirname, '../renderer'), contentSecurityPolicy: CONTENT_SECURITY_POLICY });
+    }
     handleMediaProtocol(core.media);
     registerIpcHandlers(
       createAppHandlers(core, {
-        pickFolder: async () => {
+        pickFolder: async (purpose) => {
           const owner = BrowserWindow.getFocusedWindow();
-          const options = { title: 'Add a photo folder', properties: ['openDirectory' as const] };
+          const title = purpose === 'model' ? 'Import a model folder' : 'Add a photo folder';
+          const options = { title, properties: ['openDirectory' as const] };
           const result = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
           return result.canceled ? null : (result.filePaths[0] ?? null);
         },

@@ -10,6 +10,7 @@ import { modelsCommand } from './commands/models';
 import { searchCommand } from './commands/search-command';
 import { showCommand } from './commands/show-command';
 import { statusCommand } from './commands/status-command';
+import { terminalText } from './terminal-text';
 
 export const commands: CliCommand[] = [indexCommand, searchCommand, showCommand, statusCommand, captionCommand, askCommand, chatCommand, modelsCommand];
 
@@ -61,7 +62,7 @@ export async function runCli(opts: RunOptions): Promise<number> {
   }
   const command = list.find((c) => c.name === name);
   if (!command) {
-    stderr.write(`Unknown command “${name}”.\n\n${usage(list)}\n`);
+    stderr.write(`Unknown command “${terminalText(name, { oneLine: true })}”.\n\n${usage(list)}\n`);
     return 2;
   }
   const options = { ...globalOptions, ...command.options };
@@ -79,7 +80,7 @@ export async function runCli(opts: RunOptions): Promise<number> {
       strict: true,
     });
   } catch (err) {
-    stderr.write(`${(err as Error).message}\n\nUsage: tandem ${command.usage}\n${optionHelp(options)}\n`);
+    stderr.write(`${terminalText((err as Error).message)}\n\nUsage: tandem ${command.usage}\n${optionHelp(options)}\n`);
     return 2;
   }
   if (parsed.values['help']) {
@@ -98,11 +99,12 @@ export async function runCli(opts: RunOptions): Promise<number> {
   try {
     return await command.run(ctx, parsed.positionals, parsed.values as OptionValues);
   } catch (err) {
+    // Messages quote paths, names and engine replies, so they are printed like any other outside text.
     if (err instanceof TandemError) {
-      stderr.write(`tandem ${command.name}: ${err.message}\n`);
+      stderr.write(`tandem ${command.name}: ${terminalText(err.message)}\n`);
       return 1;
     }
-    stderr.write(`tandem ${command.name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    stderr.write(`tandem ${command.name}: unexpected error: ${terminalText(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     return 1;
   }
 }

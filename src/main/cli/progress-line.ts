@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { terminalText } from './terminal-text';
 
 export function formatDuration(sec: number | null): string {
   if (sec === null || !Number.isFinite(sec)) return '--:--';
@@ -22,11 +23,13 @@ export class ProgressLine {
     private readonly plainEveryMs = 5000,
   ) {}
 
-  update(text: string, force = false): void {
+  update(raw: string, force = false): void {
     const now = Date.now();
     const tty = Boolean(this.out.isTTY);
     if (!force && now - this.lastDraw < (tty ? 100 : this.plainEveryMs)) return;
     this.lastDraw = now;
+    // The line shows file names: none of their characters may move the cursor or end the line early.
+    const text = terminalText(raw, { oneLine: true });
     if (tty) {
       const cols = this.out.columns ?? 100;
       const line = text.length > cols - 1 ? `${text.slice(0, cols - 2)}…` : text;

@@ -2,6 +2,7 @@ import { channels, type ChannelName, type Envelope, type ParsedRequestOf, type R
 import { createChatHandlers } from './chat/chat-handlers';
 import type { Core } from './core';
 import { TandemError } from './errors';
+import { FolderGrants } from './grants/folder-grants';
 
 /** Channels the core answers; `dialog.*` belong to the app shell (or the test harness). */
 export type CoreChannel = Exclude<ChannelName, `dialog.${string}`>;
@@ -9,14 +10,17 @@ export type Handler<C extends ChannelName> = (request: ParsedRequestOf<C>) => Pr
 
 export type CoreHandlers = { [C in CoreChannel]: Handler<C> };
 
-/** Binds every core channel to the service that does the work. No channel holds logic of its own. */
-export function createCoreHandlers(core: Core): CoreHandlers {
+/**
+ * Binds every core channel to the service that does the work. No channel holds logic of its own.
+ * Folders arrive as grants that only the host's picker issues into `grants`; without a picker none can be redeemed.
+ */
+export function createCoreHandlers(core: Core, grants: FolderGrants = new FolderGrants()): CoreHandlers {
   return {
     // Chat channels are bound by the chat service's own handler module.
     ...createChatHandlers(core),
     'library.status': () => core.library.status(),
     'library.listRoots': () => core.library.listRoots(),
-    'library.addRoot': ({ path }) => core.library.addRoot(path),
+    'library.addRoot': ({ grant }) => core.library.addRoot(grants.redeem(grant, 'library')),
     'library.removeRoot': ({ rootId }) => {
       core.library.removeRoot(rootId);
       return { ok: true as const };
@@ -80,16 +84,17 @@ export function createCoreHandlers(core: Core): CoreHandlers {
       return { ok: true as const };
     },
     'models.list': () => core.models.list(),
-    'models.install': ({ name }) => {
-      core.downloads.start(name);
+    'models.install': ({ name, deleteSources }) => {
+      core.downloads.start(name, deleteSources ? { deleteSources } : {});
       return { ok: true as const };
     },
+    'models.deleteSources': ({ name }) => core.models.deleteSources(name),
     'models.cancelInstall': ({ name }) => {
       core.downloads.cancel(name);
       return { ok: true as const };
     },
-    'models.import': async ({ dir, name }) => {
-      const installed = await core.models.import(dir, name ? { name } : {});
+    'models.import': async ({ grant, name }) => {
+      const installed = await core.downloads.importFolder(grants.redeem(grant, 'model'), name);
       const entry = (await core.models.list()).find((m) => m.name === installed.name);
       if (!entry) throw new TandemError('internal', `Imported ${installed.name} but cannot list it.`);
       return entry;

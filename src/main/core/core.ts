@@ -14,6 +14,7 @@ import { dataPaths, type DataPaths } from './paths';
 import { hubSettingsFromEnv } from './models/hub-downloader';
 import { ModelDownloads } from './models/model-downloads';
 import { ModelStore } from './models/model-store';
+import { workerCompileRunner } from './models/llava-compile-runner';
 import { SettingsStore } from './settings/settings-store';
 import { SearchService } from './search/search-service';
 import { VqaService } from './vqa/vqa-service';
@@ -60,7 +61,15 @@ export function openCore(opts: OpenCoreOptions): Core {
   const events = new EventBus();
   const photos = new PhotoStore(db);
   const captions = new CaptionStore(db);
-  const models = new ModelStore({ db, modelsDir: paths.modelsDir, modelCacheDir: paths.modelCacheDir, hub: hubSettingsFromEnv(process.env) });
+  const spawnWorker = opts.spawnWorker ?? (() => forkWorker());
+  const models = new ModelStore({
+    db,
+    modelsDir: paths.modelsDir,
+    modelCacheDir: paths.modelCacheDir,
+    hub: hubSettingsFromEnv(process.env),
+    // LLaVA compiles take minutes and gigabytes: in an inference process of their own, never this one.
+    compileRunner: workerCompileRunner(spawnWorker),
+  });
   const captioning = new CaptionService({
     db,
     photos,

@@ -39,3 +39,12 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * Model-file readers fail with ModelFileError only: whatever else a hostile file provokes (RangeError, TypeError,
+ * a stack overflow) is wrapped here, so the user still learns which file is at fault.
+ */
+export function asModelFileError(file: string, err: unknown, context = 'cannot be read'): ModelFileError {
+  if (err instanceof ModelFileError) return err;
+  return new ModelFileError(file, `${file} ${context}: ${errorMessage(err)}`, { cause: err });
+}

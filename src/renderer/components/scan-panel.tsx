@@ -10,7 +10,16 @@ function countsSummary(c: ScanCounts): string {
   if (c.unsupported) parts.push(`${c.unsupported} unsupported`);
   if (c.broken) parts.push(`${c.broken} broken`);
   if (c.missing) parts.push(`${c.missing} missing`);
-  return `${formatCount(c.seen, 'file')} checked: ${parts.join(', ')}`;
+  const summary = `${formatCount(c.seen, 'file')} checked: ${parts.join(', ')}`;
+  return c.invalidNames ? `${summary} · ${c.invalidNames} skipped: names are not valid UTF-8` : summary;
+}
+
+/** The skipped names, for the tooltip: rename them and they are indexed on the next scan. */
+function invalidNamesHint(c: ScanCounts): string | undefined {
+  if (!c.invalidNames) return undefined;
+  const examples = c.invalidNameExamples ?? [];
+  const more = c.invalidNames - examples.length;
+  return ['Rename these to index them:', ...examples, ...(more > 0 ? [`… and ${more} more`] : [])].join('\n');
 }
 
 /** Progress of the running scan (done/total, rate, ETA), then a short summary once it is over. */
@@ -21,6 +30,7 @@ export function ScanPanel({ state, onDismiss }: Props) {
   let detail: string;
   let done: number | null = null;
   let total = 0;
+  let hint: string | undefined;
   if (state.kind === 'starting') {
     title = 'Adding folder…';
     detail = state.folder ?? '';
@@ -38,6 +48,7 @@ export function ScanPanel({ state, onDismiss }: Props) {
     done = state.counts.seen;
     total = state.counts.seen;
     detail = countsSummary(state.counts);
+    hint = invalidNamesHint(state.counts);
   }
   const percent = done !== null && total > 0 ? Math.min(100, (done / total) * 100) : null;
   const finished = state.kind === 'finished';
@@ -46,7 +57,9 @@ export function ScanPanel({ state, onDismiss }: Props) {
     <section className={`scan-panel${finished ? ' scan-panel--finished' : ''}`} aria-label="Scan progress" aria-live="polite">
       <div className="scan-panel__text">
         <strong className="scan-panel__title">{title}</strong>
-        <span className="scan-panel__detail" data-testid="scan-detail">{detail}</span>
+        <span className="scan-panel__detail" data-testid="scan-detail" title={hint}>
+          {detail}
+        </span>
       </div>
       <div
         className={`progress${percent === null ? ' progress--indeterminate' : ''}`}

@@ -39,10 +39,11 @@ export function useFolderScan(onError: (err: unknown) => void, onScanned: () => 
 
   const addFolder = useCallback(async () => {
     try {
-      const picked = await api.invoke('dialog.pickFolder', {});
-      if (!picked.path) return;
+      // The picker runs in the main process and answers with a grant for the folder the user chose, not a path.
+      const picked = await api.invoke('dialog.pickFolder', { purpose: 'library' });
+      if (!picked.grant) return;
       setState({ kind: 'starting', folder: picked.path });
-      const root = await api.invoke('library.addRoot', { path: picked.path });
+      const root = await api.invoke('library.addRoot', { grant: picked.grant });
       const counts = await api.invoke('library.scan', { rootIds: [root.id] });
       setState({ kind: 'finished', counts });
       onScanned();

@@ -8,15 +8,18 @@ export type Models = {
   /** Downloads in progress (or just ended), by pack name. */
   downloads: ReadonlyMap<string, ModelDownloadProgress>;
   refresh(): void;
-  install(name: string): void;
+  /** `deleteSources`: a compiled pack (LLaVA) drops its downloaded weights once the compile is done. */
+  install(name: string, options?: { deleteSources?: boolean }): void;
   cancelInstall(name: string): void;
   /** Asks for a folder, then imports it; resolves to the installed pack's name, or null. */
   importFolder(name?: string): Promise<string | null>;
   remove(name: string): Promise<boolean>;
+  /** Deletes the downloaded weights of a compiled pack; it keeps running from its compiled folder. */
+  deleteSources(name: string): Promise<boolean>;
 };
 
 export function isDownloading(p: ModelDownloadProgress | undefined): boolean {
-  return p !== undefined && (p.phase === 'resolving' || p.phase === 'downloading');
+  return p !== undefined && (p.phase === 'resolving' || p.phase === 'downloading' || p.phase === 'compiling');
 }
 
 /** Model packs and their downloads (`models.*` and `models.progress`). */
@@ -40,8 +43,14 @@ export function useModels(onError: (err: unknown) => void, enabled = true): Mode
   // list the packs once, after the last of them.
   const settleTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => () => clearTimeout(settleTimer.current ?? undefined), []);
+  // An imported llava-hf folder is registered before it is compiled: its card appears with the first compile event.
+  const askedFor = useRef(new Set<string>());
   useTandemEvent('models.progress', (p) => {
     setDownloads((all) => new Map(all).set(p.pack, p));
+    if (p.phase === 'compiling' && list !== null && !list.some((m) => m.name === p.pack) && !askedFor.current.has(p.pack)) {
+      askedFor.current.add(p.pack);
+      refresh();
+    }
     if (p.phase === 'done' || p.phase === 'failed' || p.phase === 'cancelled') {
       clearTimeout(settleTimer.current ?? undefined);
       settleTimer.current = setTimeout(refresh, 300);
@@ -49,7 +58,7 @@ export function useModels(onError: (err: unknown) => void, enabled = true): Mode
   });
 
   const install = useCallback(
-    (name: string) => {
+    (name: string, options: { deleteSources?: boolean } = {}) => {
       // Shows the bar at once; the first progress event replaces this.
       setDownloads((all) =>
         new Map(all).set(name, {
@@ -57,7 +66,7 @@ export function useModels(onError: (err: unknown) => void, enabled = true): Mode
           packBytes: 0, packTotal: null, bytesPerSecond: 0, etaSeconds: null, error: null,
         }),
       );
-      api.invoke('models.install', { name }).catch((err: unknown) => {
+      api.invoke('models.install', { name, ...(options.deleteSources ? { deleteSources: true } : {}) }).catch((err: unknown) => {
         setDownloads((all) => {
           const next = new Map(all);
           next.delete(name);
@@ -79,9 +88,10 @@ export function useModels(onError: (err: unknown) => void, enabled = true): Mode
   const importFolder = useCallback(
     async (name?: string) => {
       try {
-        const picked = await api.invoke('dialog.pickFolder', {});
-        if (!picked.path) return null;
-        const entry = await api.invoke('models.import', { dir: picked.path, ...(name ? { name } : {}) });
+        // A grant from the main process's picker, spent by the import; the page never names the folder itself.
+        const picked = await api.invoke('dialog.pickFolder', { purpose: 'model' });
+        if (!picked.grant) return null;
+        const entry = await api.invoke('models.import', { grant: picked.grant, ...(name ? { name } : {}) });
         refresh();
         return entry.name;
       } catch (err) {
@@ -106,5 +116,19 @@ export function useModels(onError: (err: unknown) => void, enabled = true): Mode
     [api, onError, refresh],
   );
 
-  return { list, downloads, refresh, install, cancelInstall, importFolder, remove };
+  const deleteSources = useCallback(
+    async (name: string) => {
+      try {
+        await api.invoke('models.deleteSources', { name });
+        refresh();
+        return true;
+      } catch (err) {
+        onError(err);
+        return false;
+      }
+    },
+    [api, onError, refresh],
+  );
+
+  return { list, downloads, refresh, install, cancelInstall, importFolder, remove, deleteSources };
 }

@@ -7,6 +7,7 @@ import type { CliCommand, CliContext, OptionValues } from '../command';
 import { line, printJson } from '../output';
 import { batchOptions, generationOptions, runOptions, settingsFromOptions } from './caption-options';
 import { captionProgressPrinter } from './caption-progress';
+import { terminalText } from '../terminal-text';
 
 /** Queues and runs captioning for library photos, then prints a summary. Shared by `caption` and `index --caption`. */
 export async function captionLibrary(ctx: CliContext, core: Core, scope: CaptionScope, values: OptionValues): Promise<number> {
@@ -34,7 +35,7 @@ export async function captionLibrary(ctx: CliContext, core: Core, scope: Caption
   } else {
     const stopped = result.state === 'paused';
     line(ctx, `${stopped ? 'Stopped' : 'Done'}: ${result.done} captioned, ${result.failed} failed${stopped ? '; run the command again to continue' : ''}.`);
-    for (const f of failures) line(ctx, `  failed: ${f.rel_path}: ${f.error}`);
+    for (const f of failures) line(ctx, terminalText(`  failed: ${f.rel_path}: ${f.error}`, { oneLine: true }));
   }
   return result.state === 'paused' ? 130 : 0;
 }
@@ -100,6 +101,6 @@ async function captionPhotos(ctx: CliContext, core: Core, args: string[], values
     }
   }
   if (ctx.json) printJson(ctx, out.length === 1 ? out[0] : out);
-  else for (const o of out) line(ctx, o.caption !== null ? `${o.path}: ${o.caption}` : `${o.path}: failed: ${o.error}`);
+  else for (const o of out) line(ctx, terminalText(o.caption !== null ? `${o.path}: ${o.caption}` : `${o.path}: failed: ${o.error}`, { oneLine: true }));
   return out.some((o) => o.error) ? 1 : 0;
 }

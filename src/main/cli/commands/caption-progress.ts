@@ -1,5 +1,6 @@
 import type { JobProgress } from '../../../shared/api';
 import type { CliContext } from '../command';
+import { errLine } from '../output';
 import { bar, formatDuration, ProgressLine } from '../progress-line';
 
 /** Renders captioning progress as one live line: bar, count, photos/s, ETA, failures, current photo. */
@@ -15,7 +16,10 @@ export function captionProgressPrinter(ctx: CliContext): { onProgress: (p: JobPr
         `${bar(finished, p.total)} ${finished}/${p.total}  ${p.photosPerSec.toFixed(2)} photos/s  ETA ${formatDuration(p.etaSec)}  failed ${p.failed}` +
           `${p.state === 'paused' || p.state === 'pausing' ? '  (stopping)' : ''}${name}`,
       );
-      if (p.message) ctx.stderr.write(`\n${p.message}\n`);
+      if (p.message) {
+        ctx.stderr.write('\n');
+        errLine(ctx, p.message);
+      }
     },
     done: () => progress.done(),
   };

@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ChatMessage, ChatRoute } from '../../../shared/api';
+import { checkEngineUrl } from '../../../shared/engine-url';
 import type { BackendSettings } from '../../core/chat/backend-factory';
 import type { RunSettings, SendReply } from '../../core/chat/chat-service';
 import { openCore, type Core } from '../../core/core';
 import { InvalidInputError, NotFoundError } from '../../core/errors';
 import type { PhotoRow } from '../../core/library/photo-store';
 import type { CliCommand, CliContext, OptionSpec, OptionValues } from '../command';
-import { line } from '../output';
+import { errLine, line, printJsonLine, write } from '../output';
 
 /** Backend options shared by `chat` and `ask --route llava`. */
 export const backendOptions: Record<string, OptionSpec> = {
@@ -38,7 +39,8 @@ export function backendOverride(values: OptionValues, model: string | undefined,
     out.chatBackend = backend as BackendSettings['chatBackend'];
   }
   if (typeof values['base-url'] === 'string') {
-    if (!/^https?:\/\//.test(values['base-url'])) throw new InvalidInputError(`--base-url must start with http:// or https://, got “${values['base-url']}”.`);
+    const check = checkEngineUrl(values['base-url']);
+    if (!check.ok) throw new InvalidInputError(`--base-url: ${check.reason}`);
     out.engineBaseUrl = values['base-url'];
   }
   if (model) {
@@ -56,6 +58,16 @@ export function backendOverride(values: OptionValues, model: string | undefined,
     out.temperature = t;
   }
   return out;
+}
+
+/**
+ * One line for stderr when --base-url points the chat at another machine: the photo leaves this computer with
+ * every question (shared/engine-url.ts decides what counts as this machine, as the settings screen does).
+ */
+export function remoteEngineNotice(override: Partial<RunSettings>, savedBackend: BackendSettings['chatBackend']): string | null {
+  if (override.engineBaseUrl === undefined || (override.chatBackend ?? savedBackend) === 'embedded') return null;
+  const check = checkEngineUrl(override.engineBaseUrl);
+  return check.ok && !check.thisMachine ? `Note: the engine is not on this computer: photos will be sent to ${check.host}.` : null;
 }
 
 /** A photo by library id or by path; chats are stored per library photo, so it must be indexed. */
@@ -83,18 +95,18 @@ export async function streamAnswer(
 ): Promise<{ reply: SendReply; message: ChatMessage }> {
   const reply = core.chat.send(send);
   const off = core.events.on('chat.token', (e) => {
-    if (e.assistantMessageId === reply.assistantMessageId && !ctx.json) ctx.stdout.write(e.token);
+    if (e.assistantMessageId === reply.assistantMessageId && !ctx.json) write(ctx, e.token);
   });
   const onAbort = (): void => core.chat.stop(reply.assistantMessageId);
   if (ctx.signal.aborted) onAbort();
   else ctx.signal.addEventListener('abort', onAbort, { once: true });
-  if (!ctx.json) ctx.stdout.write(`[${who(reply)}] `);
+  if (!ctx.json) write(ctx, `[${who(reply)}] `);
   try {
     const message = await core.chat.wait(reply.assistantMessageId);
     if (!ctx.json) {
       ctx.stdout.write('\n');
       if (message.stopped) ctx.stderr.write('(stopped)\n');
-      if (message.error) ctx.stderr.write(`tandem: ${message.error}\n`);
+      if (message.error) errLine(ctx, `tandem: ${message.error}`);
     }
     return { reply, message };
   } finally {
@@ -120,15 +132,19 @@ export const chatCommand: CliCommand = {
     const route = routeOption(values) ?? 'auto';
     const core = openCore({ dataDir: ctx.dataDir });
     try {
-      const backend = backendOverride(values, typeof values['model'] === 'string' ? values['model'] : undefined, core.settings.get().chatBackend);
+      const savedBackend = core.settings.get().chatBackend;
+      const backend = backendOverride(values, typeof values['model'] === 'string' ? values['model'] : undefined, savedBackend);
+      const notice = remoteEngineNotice(backend, savedBackend);
+      if (notice) errLine(ctx, notice);
       const row = libraryPhoto(core, photo);
       let chatId: number | undefined;
       if (values['new']) chatId = core.chat.newChat(row.id).id;
       else if (typeof values['chat'] === 'string') chatId = core.chat.store.row(Number(values['chat'])).id;
       const summary = core.photos.summary(row.id);
       if (!ctx.json) {
-        ctx.stderr.write(
-          `Talking about ${summary.relPath}${summary.caption ? ` (“${summary.caption}”)` : ''}. One question per line; /new starts a new chat, an empty input or Ctrl-D ends.\n`,
+        errLine(
+          ctx,
+          `Talking about ${summary.relPath}${summary.caption ? ` (“${summary.caption}”)` : ''}. One question per line; /new starts a new chat, an empty input or Ctrl-D ends.`,
         );
       }
       const interactive = (ctx.stdin as { isTTY?: boolean }).isTTY === true;
@@ -147,7 +163,7 @@ export const chatCommand: CliCommand = {
           chatId = reply.chatId;
           if (message.error) failures++;
           // One JSON object per line (NDJSON), so a script can read answers as they complete.
-          if (ctx.json) line(ctx, JSON.stringify({ chatId: reply.chatId, question: text, route: reply.route, model: message.model, answer: message.text, stopped: message.stopped, error: message.error, ms: message.durationMs, tokens: message.tokens }));
+          if (ctx.json) printJsonLine(ctx, { chatId: reply.chatId, question: text, route: reply.route, model: message.model, answer: message.text, stopped: message.stopped, error: message.error, ms: message.durationMs, tokens: message.tokens });
           if (ctx.signal.aborted) break;
         }
         if (interactive) ctx.stdout.write('> ');

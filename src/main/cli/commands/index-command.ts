@@ -5,14 +5,27 @@ import { InvalidInputError } from '../../core/errors';
 import type { CliCommand } from '../command';
 import { batchOptions, generationOptions } from './caption-options';
 import { captionLibrary } from './caption-command';
-import { line, printJson } from '../output';
+import { errLine, line, printJson } from '../output';
 import { bar, formatDuration, ProgressLine } from '../progress-line';
+import { terminalText } from '../terminal-text';
 
 export function summarize(c: ScanCounts): string {
   return (
     `${c.seen} files: ${c.ok} ok, ${c.unsupported} unsupported, ${c.broken} broken` +
     ` (${c.added} new, ${c.changed} changed, ${c.moved} moved, ${c.unchanged} unchanged, ${c.missing} missing)`
   );
+}
+
+/** The lines about files and folders the scan could not open by name, or none. */
+export function invalidNameLines(c: ScanCounts): string[] {
+  const n = c.invalidNames ?? 0;
+  if (n === 0) return [];
+  const examples = c.invalidNameExamples ?? [];
+  return [
+    `${n} ${n === 1 ? 'file or folder' : 'files or folders'} skipped: names are not valid UTF-8 (rename ${n === 1 ? 'it' : 'them'} to index ${n === 1 ? 'it' : 'them'}).`,
+    ...examples.map((name) => `  skipped: ${name}`),
+    ...(n > examples.length ? [`  … and ${n - examples.length} more`] : []),
+  ];
 }
 
 export const indexCommand: CliCommand = {
@@ -39,7 +52,7 @@ export const indexCommand: CliCommand = {
       const progress = new ProgressLine(ctx.stderr);
       const counts = await core.library.scan([...new Set(rootIds)], {
         signal: ctx.signal,
-        onWarning: (path, message) => ctx.stderr.write(`warning: ${path}: ${message}\n`),
+        onWarning: (path, message) => errLine(ctx, `warning: ${path}: ${message}`),
         onProgress: (p) => {
           if (ctx.json) return;
           if (p.phase === 'walking') return progress.update('Looking for photos…');
@@ -57,10 +70,11 @@ export const indexCommand: CliCommand = {
         printJson(ctx, { stopped, counts, status: core.library.status() });
       } else {
         line(ctx, `${stopped ? 'Stopped' : 'Indexed'}: ${summarize(counts)}.`);
+        for (const l of invalidNameLines(counts)) line(ctx, l);
         if (stopped) line(ctx, 'Run the same command again to continue where it stopped.');
         const failures = core.search.list({ status: ['broken', 'unsupported'], rootId: undefined }, 'name', 0, 50);
         for (const f of failures.items.filter((p) => rootIds.includes(p.rootId))) {
-          line(ctx, `  ${f.status}: ${f.relPath}: ${f.statusReason ?? ''}`);
+          line(ctx, terminalText(`  ${f.status}: ${f.relPath}: ${f.statusReason ?? ''}`, { oneLine: true }));
         }
       }
       if (stopped) return 130;

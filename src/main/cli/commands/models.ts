@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { TandemError, InvalidInputError } from '../../core/errors';
 import { hubSettingsFromEnv, type HubDownloaderOptions } from '../../core/models/hub-downloader';
+import { forkWorker, type SpawnWorker } from '../../core/inference/worker-handle';
+import { workerCompileRunner } from '../../core/models/llava-compile-runner';
+import { COMPILE_PRECISIONS, type CompilePrecision } from '../../core/models/model-pack';
 import { ModelStore, type ModelListEntry } from '../../core/models/model-store';
 import type { DownloadProgress } from '../../core/models/transfer-progress';
 import { dataPaths } from '../../core/paths';
@@ -15,6 +18,8 @@ export interface ModelsCommandDeps {
   /** Timeouts, retries, a fetch: tests shorten these. */
   hub?: Omit<HubDownloaderOptions, 'endpoint' | 'token'>;
   freeBytes?: (dir: string) => Promise<number>;
+  /** Starts the inference process a LLaVA compile runs in (child_process.fork by default). */
+  spawnWorker?: SpawnWorker;
 }
 
 export function formatBytes(bytes: number): string {
@@ -27,6 +32,11 @@ export function formatBytes(bytes: number): string {
 /** The one-line rendering of a download progress event (exported for tests). */
 export function progressText(p: DownloadProgress, endpoint: string): string {
   if (p.phase === 'resolving') return `${p.pack}: asking ${endpoint} for the file list…`;
+  if (p.phase === 'compiling') {
+    const c = p.compile ?? { label: 'starting', done: 0, total: 0 };
+    const percent = c.total > 0 ? `${Math.floor((c.done / c.total) * 100)}%`.padStart(4) : '   ?';
+    return `${p.pack} compiling ${bar(c.done, c.total)} ${percent}  ${c.label}  ETA ${formatDuration(p.etaSeconds)}`;
+  }
   if (p.phase === 'done') return `${p.pack}: ${formatBytes(p.packBytes)} downloaded and verified`;
   const total = p.packTotal ?? 0;
   const percent = total > 0 ? `${Math.floor((p.packBytes / total) * 100)}%`.padStart(4) : '   ?';
@@ -36,6 +46,7 @@ export function progressText(p: DownloadProgress, endpoint: string): string {
 }
 
 function statusText(e: ModelListEntry): string {
+  if (e.status === 'installed' && e.compiled) return `compiled ${e.compiled.precision ?? ''}${e.sourcesDeleted ? ', sources deleted' : ''}`.replace(' ,', ',');
   if (e.status === 'installed') return 'installed';
   if (e.status === 'broken') return 'broken';
   return e.stagedBytes > 0 ? 'partial' : 'not installed';
@@ -43,7 +54,7 @@ function statusText(e: ModelListEntry): string {
 
 function printList(ctx: CliContext, entries: ModelListEntry[]): void {
   const rows = entries.map((e) => {
-    const size = e.status === 'not-installed' ? (e.downloadBytes === null ? '' : `~${formatBytes(e.downloadBytes)}`) : formatBytes(e.bytesOnDisk);
+    const size = e.status === 'not-installed' ? (e.downloadBytes === null ? '' : `~${formatBytes(e.downloadBytes)}`) : formatBytes(e.bytesOnDisk + (e.compiled?.bytes ?? 0));
     const from = e.repo ? `${e.repo}${e.revision ? ` @ ${e.revision.slice(0, 12)}` : ''}` : 'imported folder';
     return [e.name, e.kind, statusText(e), size, e.source === 'import' ? `import (${from})` : from];
   });
@@ -51,7 +62,11 @@ function printList(ctx: CliContext, entries: ModelListEntry[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [header, ...rows]) line(ctx, row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
   for (const e of entries) {
-    if (e.status === 'broken') line(ctx, `  ${e.name}: ${e.problem}. Repair with: tandem models ${e.known ? `install ${e.name} --force` : `import <dir> --name ${e.name}`}`);
+    if (e.status === 'broken') {
+      // A download whose compile was stopped is kept: installing again only compiles it.
+      const fix = e.known ? (e.compilable && !e.compiled ? `install ${e.name}` : `install ${e.name} --force`) : `import <dir> --name ${e.name}`;
+      line(ctx, `  ${e.name}: ${e.problem}. Repair with: tandem models ${fix}`);
+    }
     else if (e.stagedBytes > 0) line(ctx, `  ${e.name}: ${formatBytes(e.stagedBytes)} from an interrupted download; resume with: tandem models install ${e.name}`);
   }
 }
@@ -62,7 +77,15 @@ function need(positionals: string[], index: number, what: string, usage: string)
   return value;
 }
 
-const USAGE = 'models list | install <name> [--endpoint URL] | import <dir> [--name N] | remove <name>';
+const USAGE =
+  'models list | install <name> [--endpoint URL] [--precision P] [--delete-sources] | import <dir> [--name N] [--precision P] [--delete-sources] | delete-sources <name> | remove <name>';
+
+function precisionOption(values: OptionValues): CompilePrecision | undefined {
+  const value = values['precision'];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (COMPILE_PRECISIONS as readonly string[]).includes(value)) return value as CompilePrecision;
+  throw new InvalidInputError(`--precision must be one of ${COMPILE_PRECISIONS.join(', ')} (got ${JSON.stringify(String(value)).slice(0, 40)}).`);
+}
 
 export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
   return {
@@ -74,6 +97,8 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
       revision: { type: 'string', description: 'install this branch, tag or commit instead of the pinned revision' },
       force: { type: 'boolean', description: 'install: download again even if the pack is installed' },
       name: { type: 'string', description: 'import: name of the pack (default: the folder name)' },
+      precision: { type: 'string', description: 'LLaVA: decoder precision when compiling, fp32 | int8 | q4 (default q4)' },
+      'delete-sources': { type: 'boolean', description: 'LLaVA: delete the downloaded weights once compiled (the pack runs from the compiled folder)' },
     },
     async run(ctx: CliContext, positionals: string[], values: OptionValues): Promise<number> {
       const [action = 'list'] = positionals;
@@ -88,7 +113,26 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
         modelCacheDir: paths.modelCacheDir,
         hub: { ...deps.hub, ...settings },
         ...(deps.freeBytes ? { freeBytes: deps.freeBytes } : {}),
+        compileRunner: workerCompileRunner(deps.spawnWorker ?? (() => forkWorker())),
       });
+      const precision = precisionOption(values);
+      const deleteSources = values['delete-sources'] === true;
+      const progress = new ProgressLine(ctx.stderr);
+      let lastFile = '';
+      let lastStage = '';
+      const onProgress = (p: DownloadProgress): void => {
+        if (ctx.json) return;
+        // Off a terminal, one line per finished file (or compile stage) keeps logs readable.
+        const fileChanged = p.file !== lastFile && lastFile !== '';
+        if (fileChanged && !ctx.stderr.isTTY) progress.update(`${p.pack}: ${lastFile} done`, true);
+        lastFile = p.file;
+        const stage = p.compile?.stage ?? '';
+        const stageChanged = stage !== lastStage;
+        lastStage = stage;
+        progress.update(progressText(p, settings.endpoint), p.phase !== 'downloading' && (p.phase !== 'compiling' || stageChanged));
+      };
+      const compiledNote = (m: { compiled: { dir: string; precision?: string; sourcesDeleted?: boolean } | null }): string =>
+        m.compiled ? `; compiled (${m.compiled.precision ?? '?'} decoder) in ${m.compiled.dir}${m.compiled.sourcesDeleted ? ', sources deleted' : ''}` : '';
       try {
         switch (action) {
           case 'list': {
@@ -99,33 +143,26 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
           }
           case 'install': {
             const name = need(positionals, 1, 'the pack name', 'models install <name>');
-            const progress = new ProgressLine(ctx.stderr);
-            let lastFile = '';
             try {
               const result = await store.install(name, {
                 signal: ctx.signal,
                 ...(typeof values['revision'] === 'string' ? { revision: values['revision'] } : {}),
                 force: values['force'] === true,
-                onProgress: (p) => {
-                  if (ctx.json) return;
-                  // Off a terminal, one line per finished file keeps logs readable.
-                  const fileChanged = p.file !== lastFile && lastFile !== '';
-                  if (fileChanged && !ctx.stderr.isTTY) progress.update(`${p.pack}: ${lastFile} done`, true);
-                  lastFile = p.file;
-                  progress.update(progressText(p, settings.endpoint), p.phase !== 'downloading');
-                },
+                ...(precision ? { precision } : {}),
+                ...(deleteSources ? { deleteSources } : {}),
+                onProgress,
               });
               progress.done();
               const m = result.model;
               if (ctx.json) printJson(ctx, result);
-              else if (!result.changed) line(ctx, `${m.name} is already installed in ${m.dir} (use --force to download it again).`);
-              else line(ctx, `Installed ${m.name} (${m.kind}) from ${m.repo} @ ${m.revision}: ${m.files.length} files, ${formatBytes(m.bytes)} in ${m.dir}`);
+              else if (!result.changed) line(ctx, `${m.name} is already installed in ${m.dir}${compiledNote(m)} (use --force to download it again).`);
+              else line(ctx, `Installed ${m.name} (${m.kind}) from ${m.repo} @ ${m.revision}: ${m.files.length} files, ${formatBytes(m.bytes)} in ${m.dir}${compiledNote(m)}`);
               return 0;
             } catch (err) {
               progress.done();
               if (err instanceof TandemError && err.code === 'cancelled') {
                 if (ctx.json) printJson(ctx, { cancelled: true, name });
-                else line(ctx, `Stopped. Run 'tandem models install ${name}' again to resume where it stopped.`);
+                else line(ctx, `Stopped. Run 'tandem models install ${name}' again to resume where it stopped (a compile starts over; a finished download is kept).`);
                 return 130;
               }
               throw err;
@@ -133,9 +170,33 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
           }
           case 'import': {
             const dir = need(positionals, 1, 'the folder to import', 'models import <dir> [--name N]');
-            const model = await store.import(dir, typeof values['name'] === 'string' ? { name: values['name'] } : {});
-            if (ctx.json) printJson(ctx, model);
-            else line(ctx, `Imported ${model.name} (${model.kind}): ${model.files.length} files, ${formatBytes(model.bytes)} in ${model.dir}`);
+            try {
+              const model = await store.import(dir, {
+                ...(typeof values['name'] === 'string' ? { name: values['name'] } : {}),
+                ...(precision ? { precision } : {}),
+                ...(deleteSources ? { deleteSources } : {}),
+                signal: ctx.signal,
+                onProgress,
+              });
+              progress.done();
+              if (ctx.json) printJson(ctx, model);
+              else line(ctx, `Imported ${model.name} (${model.kind}): ${model.files.length} files, ${formatBytes(model.bytes)} in ${model.dir}${compiledNote(model)}`);
+              return 0;
+            } catch (err) {
+              progress.done();
+              if (err instanceof TandemError && err.code === 'cancelled') {
+                if (ctx.json) printJson(ctx, { cancelled: true, dir });
+                else line(ctx, 'Stopped. Nothing compiled was kept; run the import again to compile.');
+                return 130;
+              }
+              throw err;
+            }
+          }
+          case 'delete-sources': {
+            const name = need(positionals, 1, 'the pack name', 'models delete-sources <name>');
+            const result = await store.deleteSources(name);
+            if (ctx.json) printJson(ctx, result);
+            else line(ctx, `Deleted the weights of ${name}: ${formatBytes(result.freedBytes)} freed. It runs from its compiled folder.`);
             return 0;
           }
           case 'remove': {

@@ -40,7 +40,9 @@ export const searchCommand: CliCommand = {
       }
       if (result.notice) line(ctx, result.notice);
       if (result.total === 0) {
-        line(ctx, `No photos match “${result.query}”.`);
+        // A pasted paragraph is echoed as its start: the notice above already says what was searched.
+        const shown = result.query.length > 80 ? `${result.query.slice(0, 79)}…` : result.query;
+        line(ctx, `No photos match “${shown}”.`);
         return 0;
       }
       for (const p of result.items) line(ctx, photoLine(p));

@@ -63,6 +63,9 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** 2^24: ~500× BLIP-large's largest size (vocab 30524) and below where float32 stops counting exactly. */
+const MAX_CONFIG_INT = 2 ** 24;
+
 class FieldReader {
   constructor(
     private readonly obj: Json,
@@ -70,11 +73,12 @@ class FieldReader {
     private readonly where: string,
   ) {}
 
+  /** Sizes above `MAX_CONFIG_INT` are refused: they would only make the compiler allocate for a model that cannot exist. */
   int(key: string, fallback: number, min = 1): number {
     const v = this.obj[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw new ModelFileError(this.file, `${this.file}: ${this.where}.${key} must be an integer ≥ ${min}, got ${JSON.stringify(v)}.`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_CONFIG_INT) {
+      throw new ModelFileError(this.file, `${this.file}: ${this.where}.${key} must be an integer from ${min} to ${MAX_CONFIG_INT}, got ${JSON.stringify(v)}.`);
     }
     return v;
   }
@@ -125,7 +129,9 @@ export function parseBlipConfig(json: unknown, file: string, weightNames?: Reado
   let architecture: BlipArchitecture | undefined;
   const archs = json.architectures;
   if (Array.isArray(archs) && archs.length > 0) {
-    architecture = ARCHITECTURES[String(archs[0])];
+    // Own properties only: architectures ["constructor"] must not find Object's constructor.
+    const name = String(archs[0]);
+    architecture = Object.hasOwn(ARCHITECTURES, name) ? ARCHITECTURES[name] : undefined;
     if (!architecture) {
       throw new ModelFileError(
         file,

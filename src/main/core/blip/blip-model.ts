@@ -9,7 +9,6 @@
  *   const { text: answer } = await blip.answer('cat.jpg', 'how many cats?');   // VQA models only
  *   await blip.dispose();
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError, ModelFileError } from '../errors';
 import type { ExecutionProviderChoice, GraphOptimization } from '../onnx/runtime';
@@ -23,6 +22,7 @@ import type { BlipImageConfig, DecodedRgb } from './preprocess';
 import { preprocessBlipBatch, readBlipImageConfig } from './preprocess';
 import type { BlipTokenizer } from './tokenizer';
 import { loadBlipTokenizer } from './tokenizer';
+import { MAX_CONFIG_JSON_BYTES, readModelJson } from '../weights/model-json';
 
 /** A file path, encoded image bytes, or pixels already decoded to RGB. */
 export type BlipImageInput = string | Buffer | DecodedRgb;
@@ -115,7 +115,8 @@ export async function loadBlipModel(options: LoadBlipModelOptions): Promise<Blip
   const preprocessorFile = join(options.modelDir, 'preprocessor_config.json');
   let preprocessorJson: unknown;
   try {
-    preprocessorJson = JSON.parse(await readFile(preprocessorFile, 'utf8'));
+    preprocessorJson = await readModelJson(preprocessorFile, MAX_CONFIG_JSON_BYTES);
+    if (preprocessorJson === undefined) throw new Error('missing');
   } catch (err) {
     throw new ModelFileError(preprocessorFile, `The model folder ${options.modelDir} has no valid preprocessor_config.json.`, { cause: err });
   }

@@ -42,6 +42,11 @@ export class CheckpointTensors {
     if (!(t.data instanceof Float32Array)) {
       throw new ModelFileError(this.file, `Tensor ${name} in ${this.file} is ${t.storedDType}, not a floating-point tensor.`);
     }
+    // The readers guarantee this; checking here keeps a reader bug from becoming out-of-bounds graph weights.
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== count) {
+      throw new ModelFileError(this.file, `Tensor ${name} in ${this.file} holds ${t.data.length} values, not the ${count} its shape needs.`);
+    }
     return t.data;
   }
 }

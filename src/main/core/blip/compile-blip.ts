@@ -8,11 +8,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { ModelFileError } from '../errors';
+import { errorMessage, ModelFileError } from '../errors';
 import type { GraphBuilder } from '../onnx/graph-builder';
 import { writeOnnxModel } from '../onnx/onnx-model-writer';
 import type { CheckpointFormat } from '../weights/load-checkpoint';
 import { findCheckpoint, loadCheckpoint } from '../weights/load-checkpoint';
+import { MAX_CONFIG_JSON_BYTES, readModelText } from '../weights/model-json';
 import type { BlipSpec } from './blip-config';
 import { parseBlipConfig } from './blip-config';
 import { CheckpointTensors } from './checkpoint-tensors';
@@ -88,12 +89,13 @@ async function weightFileHash(cacheDir: string, file: string): Promise<string> {
 
 async function readConfig(modelDir: string): Promise<{ text: string; json: unknown; file: string }> {
   const file = join(modelDir, 'config.json');
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readModelText(file, MAX_CONFIG_JSON_BYTES);
   } catch (err) {
-    throw new ModelFileError(file, `The model folder ${modelDir} has no readable config.json.`, { cause: err });
+    throw new ModelFileError(file, `The model folder ${modelDir} has no readable config.json: ${errorMessage(err)}`, { cause: err });
   }
+  if (text === undefined) throw new ModelFileError(file, `The model folder ${modelDir} has no readable config.json.`);
   try {
     return { text, json: JSON.parse(text), file };
   } catch (err) {

@@ -6,10 +6,10 @@
  * `tokenizer.json` that transformers' BertConverter would have produced from it, so both layouts go through one
  * code path and yield the same ids.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ModelFileError } from '../errors';
+import { asModelFileError, ModelFileError } from '../errors';
+import { MAX_TOKENIZER_JSON_BYTES, parseModelJson, readModelText } from '../weights/model-json';
 
 export interface BlipTokenizer {
   /** `[CLS] … [SEP]`, like BertTokenizer(add_special_tokens=True). */
@@ -62,26 +62,22 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Size-capped (model-json.ts): tokenizer files come from the internet with the rest of the pack. */
 async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ModelFileError(file, `${file}: cannot be read: ${(err as Error).message}`, { cause: err });
-  }
+  return readModelText(file, MAX_TOKENIZER_JSON_BYTES);
 }
 
 async function readJson(file: string): Promise<Json | undefined> {
   const text = await readOptional(file);
   if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new ModelFileError(file, `${file}: is not valid JSON`, { cause });
-  }
+  const value = parseModelJson(file, text);
   if (!isObject(value)) throw new ModelFileError(file, `${file}: expected a JSON object`);
   return value;
+}
+
+/** Token ids index embedding rows: anything but a non-negative integer is a damaged file. */
+function isTokenId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 /** Special tokens are saved either as strings or as serialized AddedToken objects (`{"content": "[CLS]", …}`). */
@@ -158,6 +154,15 @@ const ASTRAL_CJK = /[\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u
 const UNASSIGNED = /\p{Cn}/gu;
 
 export async function loadBlipTokenizer(dir: string): Promise<BlipTokenizer> {
+  try {
+    return await buildBlipTokenizer(dir);
+  } catch (err) {
+    // Tokenizers.js throws plain TypeErrors on malformed fields; the user needs to know which folder is at fault.
+    throw asModelFileError(join(dir, 'tokenizer.json'), err, 'cannot be used as a BLIP tokenizer');
+  }
+}
+
+async function buildBlipTokenizer(dir: string): Promise<BlipTokenizer> {
   const tokenizerJsonPath = join(dir, 'tokenizer.json');
   const vocabPath = join(dir, 'vocab.txt');
   const config = (await readJson(join(dir, 'tokenizer_config.json'))) ?? {};
@@ -180,11 +185,11 @@ export async function loadBlipTokenizer(dir: string): Promise<BlipTokenizer> {
     }
     vocab = new Map();
     for (const [token, id] of Object.entries(model.vocab)) {
-      if (typeof id !== 'number') throw new ModelFileError(tokenizerJsonPath, `${tokenizerJsonPath}: vocab entry ${JSON.stringify(token)} has no numeric id`);
+      if (!isTokenId(id)) throw new ModelFileError(tokenizerJsonPath, `${tokenizerJsonPath}: vocab entry ${JSON.stringify(token.slice(0, 100))} has no valid id`);
       vocab.set(token, id);
     }
     for (const t of Array.isArray(tokenizerJson.added_tokens) ? tokenizerJson.added_tokens : []) {
-      if (isObject(t) && typeof t.id === 'number' && typeof t.content === 'string') {
+      if (isObject(t) && isTokenId(t.id) && typeof t.content === 'string') {
         addedTokens.set(t.content, { ...added(t.id, t.content), ...(t as Partial<AddedTokenJson>) });
       }
     }
@@ -202,12 +207,12 @@ export async function loadBlipTokenizer(dir: string): Promise<BlipTokenizer> {
   const decoderEntries = isObject(config.added_tokens_decoder) ? Object.entries(config.added_tokens_decoder) : [];
   for (const [idText, t] of decoderEntries) {
     const content = tokenText(t);
-    if (content !== undefined && !addedTokens.has(content)) {
+    if (content !== undefined && isTokenId(Number(idText)) && !addedTokens.has(content)) {
       addedTokens.set(content, { ...added(Number(idText), content), special: isObject(t) ? t.special !== false : true });
     }
   }
   for (const [content, id] of Object.entries(addedJson)) {
-    if (typeof id === 'number' && !addedTokens.has(content)) addedTokens.set(content, added(id, content));
+    if (isTokenId(id) && !addedTokens.has(content)) addedTokens.set(content, added(id, content));
   }
 
   const idOf = (token: string): number | undefined => addedTokens.get(token)?.id ?? vocab.get(token);

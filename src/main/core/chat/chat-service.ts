@@ -9,7 +9,7 @@ import type { BlipAnswerer } from './blip-answerer';
 import { ChatStore } from './chat-store';
 import type { ChatBackend, ChatTurn } from './chat-types';
 import { groundingPrompt } from './grounding';
-import { routeQuestion, type AnswerRoute } from './route-question';
+import { chooseRoute, type AnswerRoute } from './route-question';
 
 /** What one question may override of the saved settings. */
 export type RunSettings = BackendSettings & Pick<AppSettings, 'temperature' | 'topP' | 'maxNewTokens'>;
@@ -79,7 +79,7 @@ export class ChatService {
     const path = this.deps.photos.absolutePath(photo);
     const chat = this.chatFor(req.photoId, req.chatId);
     const history = this.history(chat.id);
-    const route: AnswerRoute = req.route && req.route !== 'auto' ? req.route : routeQuestion(text).route;
+    const route: AnswerRoute = chooseRoute(text, { requested: req.route ?? 'auto' }).route;
     const settings = { ...this.deps.settings(), ...req.backend };
     // Built before anything is stored: a missing model or a bad setting is the sender's error, not a failed answer.
     const backend = route === 'llava' ? this.deps.backend(settings) : null;

@@ -13,7 +13,7 @@ export interface EmbeddedModel {
   dtypes?: Partial<Record<LlavaComponent, OnnxDType>>;
 }
 
-/** LLaVA through transformers.js in the LLaVA inference process (llava-worker.ts), never in this process. */
+/** LLaVA on Tandem's own engine (llava-engine.ts) in the LLaVA inference process (llava-worker.ts), never in this process. */
 export class EmbeddedBackend implements ChatBackend {
   readonly modelLabel: string;
 

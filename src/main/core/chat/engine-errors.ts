@@ -92,3 +92,49 @@ export function serverMessageFrom(body: string): string {
   }
   return body.split('\n')[0]!.trim().slice(0, 300);
 }
+
+/** An engine address that is not an http(s) URL with a host (see shared/engine-url.ts). */
+export function engineUrlError(reason: string): TandemError {
+  return new TandemError('engine_url', `${reason} Change it in Settings, or pass --base-url.`);
+}
+
+/** Which cap an engine's reply ran into (engine-limits.ts has the sizes and why). */
+export type ReplyLimit = 'line' | 'answer' | 'stream' | 'body';
+
+/**
+ * An engine reply that passed one of Tandem's caps. The request was closed when it was thrown; whatever text had
+ * arrived stays with the answer (the chat service stores it with this message).
+ */
+export class EngineReplyTooLargeError extends TandemError {
+  readonly limit: ReplyLimit;
+  readonly maxBytes: number;
+  constructor(limit: ReplyLimit, maxBytes: number, message: string) {
+    super('engine_reply_too_large', message);
+    this.name = 'EngineReplyTooLargeError';
+    this.limit = limit;
+    this.maxBytes = maxBytes;
+  }
+}
+
+function sizeLabel(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MB` : `${Math.round(bytes / 1024)} KB`;
+}
+
+export function replyTooLargeError(kind: EngineKind, baseUrl: string, limit: ReplyLimit, max: number, what = 'the answer'): EngineReplyTooLargeError {
+  const engine = `The ${engineName(kind)} at ${baseUrl}`;
+  const kept = ' Tandem stopped reading and kept the text that had arrived.';
+  switch (limit) {
+    case 'line':
+      return new EngineReplyTooLargeError(limit, max, `${engine} sent a line longer than ${sizeLabel(max)} without a line break, which no real answer needs.${kept}`);
+    case 'answer':
+      return new EngineReplyTooLargeError(
+        limit,
+        max,
+        `The answer from the ${engineName(kind)} at ${baseUrl} passed ${Math.round(max / 1024)} K characters; the engine seems to ignore the length limit.${kept}`,
+      );
+    case 'stream':
+      return new EngineReplyTooLargeError(limit, max, `${engine} streamed more than ${sizeLabel(max)} for one answer.${kept}`);
+    case 'body':
+      return new EngineReplyTooLargeError(limit, max, `${engine} sent more than ${sizeLabel(max)} for ${what}; Tandem stopped reading it.`);
+  }
+}

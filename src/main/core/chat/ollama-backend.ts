@@ -2,8 +2,9 @@ import { TandemError } from '../errors';
 import type { ChatBackend, ChatRequest, ChatResult } from './chat-types';
 import { estimateTokens, trimTurns } from './context-window';
 import { ENGINE_CONTEXT_TOKENS, engineBudget } from './engine-context';
-import { looksLikeNoVision, malformedStreamError, modelMissingError, noVisionError } from './engine-errors';
-import { requestJson, requestStream, trimBaseUrl, type EngineSettings } from './engine-http';
+import { looksLikeNoVision, malformedStreamError, modelMissingError, noVisionError, replyTooLargeError } from './engine-errors';
+import { checkedBaseUrl, engineLimits, requestJson, requestStream, type EngineSettings } from './engine-http';
+import { CappedAnswer } from './engine-limits';
 import { photoAsJpegBase64 } from './engine-image';
 import { readLines } from './stream-lines';
 
@@ -26,7 +27,7 @@ export class OllamaBackend implements ChatBackend {
     private readonly encodeImage: (path: string) => Promise<string> = photoAsJpegBase64,
     private readonly fetchImpl: Fetch = fetch,
   ) {
-    this.s = { ...settings, kind: 'ollama', baseUrl: trimBaseUrl(settings.baseUrl) };
+    this.s = { ...settings, kind: 'ollama', baseUrl: checkedBaseUrl(settings.baseUrl) };
     this.modelLabel = `ollama:${settings.model}`;
   }
 
@@ -45,11 +46,13 @@ export class OllamaBackend implements ChatBackend {
       options: { temperature: req.sampling.temperature, top_p: req.sampling.topP, num_predict: req.sampling.maxNewTokens, num_ctx: ENGINE_CONTEXT_TOKENS },
     };
     const stream = await requestStream(this.s, `${this.s.baseUrl}/api/chat`, body, signal, this.fetchImpl);
-    let text = '';
+    const limits = engineLimits(this.s);
+    const answer = new CappedAnswer(limits.maxAnswerChars, onToken, (max) => replyTooLargeError('ollama', this.s.baseUrl, 'answer', max));
+    const tooLong = (max: number) => replyTooLargeError('ollama', this.s.baseUrl, 'line', max);
     let tokens: number | null = null;
     let firstTokenMs: number | null = null;
     let complete = false;
-    for await (const line of readLines(stream)) {
+    for await (const line of readLines(stream, { maxLineBytes: limits.maxLineBytes, tooLong })) {
       if (line.trim() === '') continue;
       const chunk = parseChunk(line, this.s);
       if (typeof chunk.error === 'string') throw this.streamError(chunk.error);
@@ -58,8 +61,7 @@ export class OllamaBackend implements ChatBackend {
       if (chunk.message === undefined && chunk.done !== true) throw malformedStreamError('ollama', this.s.baseUrl, 'a line has neither a message nor done');
       if (typeof piece === 'string' && piece.length > 0) {
         firstTokenMs ??= performance.now() - t0;
-        text += piece;
-        onToken(piece);
+        answer.add(piece);
       }
       if (chunk.done === true) {
         complete = true;
@@ -68,7 +70,7 @@ export class OllamaBackend implements ChatBackend {
       }
     }
     if (!complete && !signal.aborted) throw malformedStreamError('ollama', this.s.baseUrl, 'the stream ended before the answer was complete');
-    return { text, tokens, stopped: !complete && signal.aborted, droppedTurns: dropped, firstTokenMs };
+    return { text: answer.text, tokens, stopped: !complete && signal.aborted, droppedTurns: dropped, firstTokenMs };
   }
 
   async check(): Promise<{ ok: boolean; message: string }> {

@@ -2,8 +2,9 @@ import { TandemError } from '../errors';
 import type { ChatBackend, ChatRequest, ChatResult } from './chat-types';
 import { estimateTokens, trimTurns } from './context-window';
 import { engineBudget } from './engine-context';
-import { looksLikeNoVision, malformedStreamError, modelMissingError, noVisionError } from './engine-errors';
-import { requestJson, requestStream, trimBaseUrl, type EngineSettings } from './engine-http';
+import { looksLikeNoVision, malformedStreamError, modelMissingError, noVisionError, replyTooLargeError } from './engine-errors';
+import { checkedBaseUrl, engineLimits, requestJson, requestStream, trimBaseUrl, type EngineSettings } from './engine-http';
+import { CappedAnswer } from './engine-limits';
 import { photoAsJpegBase64 } from './engine-image';
 import { readSseData } from './stream-lines';
 
@@ -34,7 +35,7 @@ export class OpenAiBackend implements ChatBackend {
     private readonly encodeImage: (path: string) => Promise<string> = photoAsJpegBase64,
     private readonly fetchImpl: Fetch = fetch,
   ) {
-    this.s = { ...settings, kind: 'openai', baseUrl: trimBaseUrl(settings.baseUrl) };
+    this.s = { ...settings, kind: 'openai', baseUrl: checkedBaseUrl(settings.baseUrl) };
     this.modelLabel = `openai:${settings.model}`;
   }
 
@@ -59,12 +60,14 @@ export class OpenAiBackend implements ChatBackend {
       ],
     };
     const stream = await requestStream(this.s, openAiUrl(this.s.baseUrl, '/chat/completions'), body, signal, this.fetchImpl);
-    let text = '';
+    const limits = engineLimits(this.s);
+    const answer = new CappedAnswer(limits.maxAnswerChars, onToken, (max) => replyTooLargeError('openai', this.s.baseUrl, 'answer', max));
+    const tooLong = (max: number) => replyTooLargeError('openai', this.s.baseUrl, 'line', max);
     let pieces = 0;
     let usageTokens: number | null = null;
     let firstTokenMs: number | null = null;
     let complete = false;
-    for await (const data of readSseData(stream)) {
+    for await (const data of readSseData(stream, { maxLineBytes: limits.maxLineBytes, tooLong })) {
       if (data.trim() === '[DONE]') {
         complete = true;
         break;
@@ -77,14 +80,13 @@ export class OpenAiBackend implements ChatBackend {
       const piece = choice?.delta?.content;
       if (typeof piece === 'string' && piece.length > 0) {
         firstTokenMs ??= performance.now() - t0;
-        text += piece;
         pieces++;
-        onToken(piece);
+        answer.add(piece);
       }
       if (typeof choice?.finish_reason === 'string') complete = true;
     }
     if (!complete && !signal.aborted) throw malformedStreamError('openai', this.s.baseUrl, 'the stream ended before the answer was complete');
-    return { text, tokens: usageTokens ?? pieces, stopped: !complete && signal.aborted, droppedTurns: dropped, firstTokenMs };
+    return { text: answer.text, tokens: usageTokens ?? pieces, stopped: !complete && signal.aborted, droppedTurns: dropped, firstTokenMs };
   }
 
   async check(): Promise<{ ok: boolean; message: string }> {

@@ -34,6 +34,13 @@ const FACTUAL_PATTERNS: { pattern: RegExp; reason: string }[] = [
   { pattern: /^(what|which|where|who|whose)\b/, reason: 'what/which/where question' },
   { pattern: /^(what's|where's|who's)\b/, reason: 'what/which/where question' },
   { pattern: /^(count|name)\b/, reason: 'counting question' },
+  // VQAv2-style fragments with no question word: "color of the sky", "number of people", "type of dog".
+  { pattern: /^(the )?colou?rs?( of\b|$)/, reason: 'colour question' },
+  { pattern: /^(the )?(number|amount|count) of\b/, reason: 'counting question' },
+  {
+    pattern: /^(the )?(type|kind|sort|breed|brand|make|species|shape|size|material|gender|sport|season|time|name) of\b/,
+    reason: 'what/which/where question',
+  },
 ];
 
 function normalise(question: string): string {
@@ -47,6 +54,16 @@ function normalise(question: string): string {
 
 function containsPhrase(text: string, phrase: string): boolean {
   return ` ${text} `.includes(` ${phrase} `);
+}
+
+/**
+ * The route for one question. A route the user forces wins; then a model the user named (the question cannot go
+ * to a model other than the one asked for); only then the question's shape (routeQuestion).
+ */
+export function chooseRoute(question: string, opts: { requested?: AnswerRoute | 'auto'; namedModel?: AnswerRoute | null } = {}): RouteDecision {
+  if (opts.requested && opts.requested !== 'auto') return { route: opts.requested, reason: `${opts.requested} chosen` };
+  if (opts.namedModel) return { route: opts.namedModel, reason: `a ${opts.namedModel === 'blip' ? 'BLIP' : 'LLaVA'} model was named` };
+  return routeQuestion(question);
 }
 
 /** Decides which model answers `question` when the user asked for the automatic route. */

@@ -10,7 +10,7 @@ export class WorkerCrashedError extends TandemError {
 }
 
 type Reply<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;
-type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
+type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; isLoad: boolean };
 type Omitted<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /**
@@ -112,6 +112,13 @@ export class InferenceClient {
         if (!started) reject(new WorkerCrashedError(`it could not start: ${reason}`));
         const inFlight = [...this.pending.values()];
         this.pending.clear();
+        // A process that dies while loading a model (a hostile file stopped by the load watchdog, or one too big
+        // for memory) would die again on every retry: the model is forgotten, and the caller's next use must load
+        // it again deliberately.
+        if (inFlight.some((p) => p.isLoad)) {
+          this.lastLoad = null;
+          this.loadedInCurrentWorker = false;
+        }
         if (!this.closing) {
           this.consecutiveCrashes++;
           this.onCrash(reason);
@@ -127,7 +134,7 @@ export class InferenceClient {
     const worker = this.worker;
     if (!worker) throw new WorkerCrashedError('it stopped before the request was sent');
     const reply = await new Promise<FromWorker>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, isLoad: message.type === 'load' });
       worker.send({ ...message, id } as ToWorker);
     });
     if (reply.type !== expect) throw new TandemError('protocol', `Expected ${expect} from the inference process, got ${reply.type}.`);

@@ -8,6 +8,9 @@ import { modelPixels } from '../blip/preprocess';
 import type { DecodedRgb } from '../blip/image-decode';
 import { errorMessage, TandemError } from '../errors';
 import { isLlavaMessage, LlavaWorker } from '../llava/llava-worker';
+import { isLlavaCompileMessage, LlavaCompileHost } from '../models/llava-compile-host';
+import { findCheckpoint } from '../weights/load-checkpoint';
+import { modelLoadTimeoutMs, withLoadDeadline } from './load-deadline';
 import type { CaptionItemResult, CaptionRequest, FromWorker, ToWorker } from './protocol';
 
 interface Channel {
@@ -31,6 +34,15 @@ function channel(): Channel {
     send: (m) => process.send!(m),
     onMessage: (l) => process.on('message', (m) => l(m as ToWorker)),
   };
+}
+
+/** The weight file a load reads, for error messages; the folder when none is there (the load reports that). */
+async function checkpointFileFor(modelDir: string): Promise<string> {
+  try {
+    return (await findCheckpoint(modelDir)).files[0] ?? modelDir;
+  } catch {
+    return modelDir;
+  }
 }
 
 type Prepared = { item: CaptionRequest['items'][number]; pixels: DecodedRgb } | { item: CaptionRequest['items'][number]; error: string };
@@ -57,14 +69,25 @@ class Worker {
           }
           await this.model?.dispose();
           this.model = null;
-          this.model = await loadBlipModel({
-            modelDir: m.modelDir,
-            cacheDir: m.cacheDir,
-            threads: m.threads,
-            onProgress: (stage) => {
-              if (stage.startsWith('compiling')) compiled = true;
+          this.modelKey = '';
+          // A hostile checkpoint must not wedge this process: the load gets a deadline, and a model that
+          // arrives after it is thrown away rather than installed behind the caller's back.
+          this.model = await withLoadDeadline(
+            () =>
+              loadBlipModel({
+                modelDir: m.modelDir,
+                cacheDir: m.cacheDir,
+                threads: m.threads,
+                onProgress: (stage) => {
+                  if (stage.startsWith('compiling')) compiled = true;
+                },
+              }),
+            {
+              ms: modelLoadTimeoutMs(),
+              file: await checkpointFileFor(m.modelDir),
+              onLate: (late) => void late.dispose(),
             },
-          });
+          );
           this.modelKey = key;
           this.io.send({ type: 'loaded', id: m.id, model: m.model, loadMs: performance.now() - t0, compiled });
         });
@@ -164,7 +187,9 @@ const io = channel();
 const worker = new Worker(io);
 // LLaVA messages go to their own queue; the chat service runs them in a separate instance of this process.
 const llava = new LlavaWorker((m) => io.send(m));
-io.onMessage((m) => (isLlavaMessage(m) ? llava.handle(m) : worker.handle(m)));
+// A LLaVA compile runs in an instance of its own, started for that compile (llava-compile-runner.ts).
+const compiler = new LlavaCompileHost((m) => io.send(m));
+io.onMessage((m) => (isLlavaCompileMessage(m) ? compiler.handle(m) : isLlavaMessage(m) ? llava.handle(m) : worker.handle(m)));
 // Test hook: lets crash-recovery tests kill the process at a chosen photo, as a real decoder crash would.
 if (process.env['TANDEM_TEST_CRASH_ON']) {
   const needle = process.env['TANDEM_TEST_CRASH_ON'];

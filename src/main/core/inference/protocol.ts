@@ -4,6 +4,7 @@
  */
 import type { CaptionSettings } from '../jobs/caption-settings';
 import type { LlavaFromWorker, LlavaToWorker } from '../llava/llava-protocol';
+import type { LlavaCompileFromWorker, LlavaCompileToWorker } from '../models/llava-compile-protocol';
 
 export interface LoadModelRequest {
   type: 'load';
@@ -36,7 +37,8 @@ export type ToWorker =
   | AnswerRequest
   | { type: 'cancel'; id: number }
   | { type: 'shutdown' }
-  | LlavaToWorker;
+  | LlavaToWorker
+  | LlavaCompileToWorker;
 
 export type CaptionItemResult =
   | { jobId: number; photoId: number; ok: true; text: string; ms: number }
@@ -49,4 +51,5 @@ export type FromWorker =
   | { type: 'answered'; id: number; answer: string; ms: number }
   | { type: 'cancelled'; id: number }
   | { type: 'error'; id: number | null; code: string; message: string }
-  | LlavaFromWorker;
+  | LlavaFromWorker
+  | LlavaCompileFromWorker;

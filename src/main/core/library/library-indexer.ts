@@ -34,8 +34,14 @@ interface FileOutcome {
   thumbError: string | null;
 }
 
+/** How many names that are not valid UTF-8 a scan lists by name; the count covers them all. */
+export const MAX_INVALID_NAME_EXAMPLES = 20;
+
 export function emptyCounts(): ScanCounts {
-  return { seen: 0, added: 0, changed: 0, moved: 0, unchanged: 0, missing: 0, ok: 0, unsupported: 0, broken: 0, thumbnails: 0 };
+  return {
+    seen: 0, added: 0, changed: 0, moved: 0, unchanged: 0, missing: 0, ok: 0, unsupported: 0, broken: 0, thumbnails: 0,
+    invalidNames: 0, invalidNameExamples: [],
+  };
 }
 
 /**
@@ -61,9 +67,16 @@ export class LibraryIndexer {
 
     emit('walking', 0, 0, null);
     const walked: { root: RootRow; files: WalkedFile[] }[] = [];
+    const examples: string[] = [];
+    // Such a file cannot be opened by any path string, so it is counted and named, never indexed.
+    const onInvalidName = (relPath: string): void => {
+      counts.invalidNames = (counts.invalidNames ?? 0) + 1;
+      if (examples.length < MAX_INVALID_NAME_EXAMPLES) examples.push(relPath);
+    };
     for (const root of roots) {
-      walked.push({ root, files: await walkPhotos(root.path, opts.onWarning) });
+      walked.push({ root, files: await walkPhotos(root.path, opts.onWarning, onInvalidName) });
     }
+    counts.invalidNameExamples = examples;
     const total = walked.reduce((n, w) => n + w.files.length, 0);
 
     // Rows whose file was not found this time: candidates for "moved" until the end, then "missing".

@@ -1,8 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
-import { relative, sep } from 'node:path';
 import type { LibraryStatus, Root, ScanCounts, ScanProgress } from '../../../shared/api';
 import { InvalidInputError, TandemError } from '../errors';
 import type { EventBus } from '../event-bus';
+import { isInside } from '../path-inside';
 import type { Db } from '../store/database';
 import { LibraryIndexer } from './library-indexer';
 import { PhotoStore } from './photo-store';
@@ -121,9 +121,4 @@ export class LibraryService {
       dbBytes: pageSize * pageCount,
     };
   }
-}
-
-function isInside(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep);
 }

@@ -1,12 +1,19 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { NotFoundError } from '../errors';
+import { readFileInside, realFileInside, type ContainedFile } from './contained-file';
 import { probeImage } from './image-probe';
-import { PhotoStore } from './photo-store';
+import { PhotoStore, type PhotoRow } from './photo-store';
 import { thumbPath, writeThumbnails, type ThumbSize } from './thumbnails';
 import type { Db } from '../store/database';
 
-export type MediaReply = { path: string; mime: string };
+/** A file to serve: `path` is real (no links left) and lies inside `within`; read it with `readMedia`. */
+export type MediaReply = ContainedFile & { mime: string };
+
+/** The bytes of a reply, read without following anything swapped in since it was resolved. */
+export function readMedia(reply: MediaReply): Promise<Buffer> {
+  return readFileInside(reply, 'this photo');
+}
 
 /** Formats every Chromium shows natively; others are served as their large WebP rendition. */
 const WEB_MIME: Record<string, string> = {
@@ -30,22 +37,26 @@ export class MediaService {
     const file = thumbPath(this.thumbsDir, row.hash, size);
     const present = await stat(file).then(() => true, () => false);
     if (!present) {
-      const source = this.photos.absolutePath(row);
-      const buffer = await readFile(source).catch(() => {
-        throw new NotFoundError(`The original of photo ${photoId} is not at ${source} any more.`);
-      });
-      const probe = await probeImage(buffer, extname(source));
+      const source = await this.originalFile(row);
+      const buffer = await readFileInside(source, `the original of photo ${photoId}`);
+      const probe = await probeImage(buffer, extname(source.path));
       if (probe.status !== 'ok') throw new NotFoundError(`Photo ${photoId} cannot be decoded: ${probe.reason}`);
       await writeThumbnails(this.thumbsDir, row.hash, probe.source);
     }
-    return { path: file, mime: 'image/webp' };
+    return { ...(await realFileInside(this.thumbsDir, file, `the thumbnail of photo ${photoId}`)), mime: 'image/webp' };
   }
 
   async original(photoId: number): Promise<MediaReply> {
     const row = this.photos.row(photoId);
     const mime = row.format ? WEB_MIME[row.format] : undefined;
-    if (row.status === 'ok' && mime) return { path: this.photos.absolutePath(row), mime };
+    if (row.status === 'ok' && mime) return { ...(await this.originalFile(row)), mime };
     return this.thumbnail(photoId, 'large');
+  }
+
+  /** The photo's file, resolved, if it still lies inside its library folder (also resolved). */
+  private originalFile(row: PhotoRow): Promise<ContainedFile> {
+    const root = this.photos.rootById(row.root_id);
+    return realFileInside(root.path, this.photos.absolutePath(row), `the original of photo ${row.id}`);
   }
 
   /** Parses `thumb/12?size=large` or `photo/12` (the part after `tandem://`). */

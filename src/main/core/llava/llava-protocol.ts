@@ -4,8 +4,9 @@
  * separate process, so a chat never waits behind a captioning batch and an out-of-memory in one model leaves
  * the other running.
  */
-import type { ChatTurn, SamplingSettings } from '../chat/chat-types';
+import type { ChatTurn } from '../chat/chat-types';
 import type { LlavaComponent, OnnxDType } from '../models/known-packs';
+import type { LlavaSampling } from './llava-sampling';
 
 export interface LlavaLoadRequest {
   type: 'llava-load';
@@ -26,7 +27,8 @@ export interface LlavaChatRequest {
   imagePath: string;
   system: string;
   turns: ChatTurn[];
-  sampling: SamplingSettings;
+  /** SamplingSettings plus the optional greedy / top-k / repetition penalty / seed of the embedded engine. */
+  sampling: LlavaSampling;
 }
 
 export type LlavaToWorker = LlavaLoadRequest | LlavaChatRequest | { type: 'llava-cancel'; id: number };
@@ -47,6 +49,10 @@ export interface LlavaStats {
   tokens: number;
   droppedTurns: number;
   imageMs: number;
+  /** The photo's projected features came from the engine's small cache (no vision encoder run). */
+  imageCached: boolean;
+  /** Reading the prompt's new tokens, to the first token's logits. */
+  prefillMs: number;
   firstTokenMs: number | null;
   totalMs: number;
   /** Decoder steps that fed one new token on top of a filled KV cache (all but the prefill, when the cache works). */
@@ -59,4 +65,4 @@ export interface LlavaStats {
 export type LlavaFromWorker =
   | LlavaLoaded
   | { type: 'llava-token'; id: number; text: string }
-  | ({ type: 'llava-done'; id: number; text: string; stopped: boolean } & LlavaStats);
+  | ({ type: 'llava-done'; id: number; text: string; stopped: boolean; tokenIds: number[] } & LlavaStats);

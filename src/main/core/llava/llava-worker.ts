@@ -1,6 +1,6 @@
 /**
- * LLaVA's half of the inference process. Requests run one at a time; the transformers.js engine is imported
- * on the first load, so a process that only captions with BLIP never pays for it.
+ * LLaVA's half of the inference process. Requests run one at a time; the engine (and its tokenizer and
+ * template libraries) is imported on the first load, so a process that only captions with BLIP never pays for it.
  */
 import { errorMessage, TandemError } from '../errors';
 import type { FromWorker, ToWorker } from '../inference/protocol';
@@ -50,10 +50,27 @@ export class LlavaWorker {
           const engine = this.engine;
           if (!engine) throw new TandemError('no_model', 'No LLaVA model is loaded in the inference process.');
           if (stop.interrupted) {
-            this.send({ type: 'llava-done', id: m.id, text: '', stopped: true, promptTokens: 0, tokens: 0, droppedTurns: 0, imageMs: 0, firstTokenMs: null, totalMs: 0, decoderSteps: 0, cachedSteps: 0, reusedPromptTokens: 0 });
+            this.send({
+              type: 'llava-done',
+              id: m.id,
+              text: '',
+              tokenIds: [],
+              stopped: true,
+              promptTokens: 0,
+              tokens: 0,
+              droppedTurns: 0,
+              imageMs: 0,
+              imageCached: false,
+              prefillMs: 0,
+              firstTokenMs: null,
+              totalMs: 0,
+              decoderSteps: 0,
+              cachedSteps: 0,
+              reusedPromptTokens: 0,
+            });
             return;
           }
-          const { tokenIds: _ids, ...answer } = await engine.generate(m, (text) => this.send({ type: 'llava-token', id: m.id, text }), stop);
+          const answer = await engine.generate(m, (text) => this.send({ type: 'llava-token', id: m.id, text }), stop);
           this.send({ type: 'llava-done', id: m.id, ...answer });
         });
         return;

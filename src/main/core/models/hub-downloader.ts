@@ -13,6 +13,7 @@ import {
   timeoutError,
   type HubRequestContext,
 } from './hub-errors';
+import { MAX_REDIRECTS, mayCarryToken, originOf, REDIRECT_STATUSES, redirectTarget } from './hub-redirects';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
@@ -142,6 +143,8 @@ interface PartMeta {
 export class HubDownloader {
   readonly endpoint: string;
   private readonly token: string | undefined;
+  /** The only origin the token is sent to: the configured endpoint's, never a host it redirects to. */
+  private readonly tokenOrigin: string | null;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -151,6 +154,7 @@ export class HubDownloader {
   constructor(options: HubDownloaderOptions = {}) {
     this.endpoint = (options.endpoint ?? DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
     this.token = options.token;
+    this.tokenOrigin = originOf(this.endpoint);
     this.fetchImpl = options.fetch ?? fetch;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retries = options.retries ?? 3;
@@ -171,15 +175,15 @@ export class HubDownloader {
   async probe(repo: string, revision: string, path: string, signal?: AbortSignal): Promise<RemoteFileInfo | null> {
     const ctx = this.context(repo, revision, path);
     let url = this.fileUrl(repo, revision, path);
-    for (let hop = 0; hop < 10; hop++) {
-      const res = await this.send(url, 'HEAD', {}, 'manual', ctx, signal);
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const res = await this.send(url, 'HEAD', {}, ctx, signal);
       await res.body?.cancel().catch(() => {});
       const linkedSize = res.headers.get('x-linked-size');
       const linkedEtag = res.headers.get('x-linked-etag');
       const location = res.headers.get('location');
       // LFS files answer with a redirect to storage that already carries the metadata: stop there.
-      if (res.status >= 300 && res.status < 400 && location && linkedSize === null && linkedEtag === null) {
-        url = new URL(location, url).toString();
+      if (REDIRECT_STATUSES.has(res.status) && location && linkedSize === null && linkedEtag === null) {
+        url = redirectTarget(url, location, ctx);
         continue;
       }
       if (res.status === 404 && !['RepositoryNotFound', 'RevisionNotFound'].includes(res.headers.get('x-error-code') ?? '')) return null;
@@ -276,7 +280,7 @@ export class HubDownloader {
     const url = this.fileUrl(req.repo, req.revision, req.path);
     const watchdog = new Watchdog(this.timeoutMs);
     try {
-      let res = await this.send(url, 'GET', offset > 0 ? { range: `bytes=${offset}-` } : {}, 'follow', ctx, req.signal, watchdog);
+      let res = await this.follow(url, 'GET', offset > 0 ? { range: `bytes=${offset}-` } : {}, ctx, req.signal, watchdog);
       let start = 0;
       let total: number | null = null;
       if (res.status === 206) {
@@ -288,13 +292,13 @@ export class HubDownloader {
           // A range we did not ask for: safest is to start over from byte 0.
           await res.body?.cancel().catch(() => {});
           await truncate(part, 0);
-          res = await this.send(url, 'GET', {}, 'follow', ctx, req.signal, watchdog);
+          res = await this.follow(url, 'GET', {}, ctx, req.signal, watchdog);
         }
       } else if (res.status === 416 && offset > 0) {
         // The server says our offset is past the end: the .part is not a prefix of this file.
         await res.body?.cancel().catch(() => {});
         await truncate(part, 0);
-        res = await this.send(url, 'GET', {}, 'follow', ctx, req.signal, watchdog);
+        res = await this.follow(url, 'GET', {}, ctx, req.signal, watchdog);
       }
       if (res.status !== 206 && res.status !== 200) throw statusError(res, ctx, this.token !== undefined);
       if (res.status === 200) {
@@ -353,11 +357,31 @@ export class HubDownloader {
     return bytes;
   }
 
+  /** `send`, following redirects under the rules of hub-redirects.ts (the Range header goes along). */
+  private async follow(
+    url: string,
+    method: 'GET' | 'HEAD',
+    extraHeaders: Record<string, string>,
+    ctx: HubRequestContext,
+    signal: AbortSignal | undefined,
+    watchdog: Watchdog,
+  ): Promise<Response> {
+    let current = url;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const res = await this.send(current, method, extraHeaders, ctx, signal, watchdog);
+      const location = res.headers.get('location');
+      if (!REDIRECT_STATUSES.has(res.status) || !location) return res;
+      await res.body?.cancel().catch(() => {});
+      current = redirectTarget(current, location, ctx);
+    }
+    throw new HubError('hub_http', `${this.endpoint} redirected ${ctx.path} too many times.`);
+  }
+
+  /** One request, redirects not followed; the token only goes along to the endpoint's own origin. */
   private async send(
     url: string,
     method: 'GET' | 'HEAD',
     extraHeaders: Record<string, string>,
-    redirect: 'follow' | 'manual',
     ctx: HubRequestContext,
     signal: AbortSignal | undefined,
     watchdog?: Watchdog,
@@ -370,10 +394,10 @@ export class HubDownloader {
       'accept-encoding': 'identity',
       ...extraHeaders,
     };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.token && mayCarryToken(url, this.tokenOrigin)) headers.authorization = `Bearer ${this.token}`;
     const combined = signal ? AbortSignal.any([signal, ownWatchdog.signal]) : ownWatchdog.signal;
     try {
-      return await this.fetchImpl(url, { method, headers, redirect, signal: combined });
+      return await this.fetchImpl(url, { method, headers, redirect: 'manual', signal: combined });
     } catch (err) {
       if (signal?.aborted) throw cancelledError(ctx);
       if (ownWatchdog.fired) throw timeoutError(ctx, this.timeoutMs / 1000, err);

@@ -1,4 +1,4 @@
-import { oneOf, packFile, type ModelPack, type PackFile } from './model-pack';
+import { oneOf, packFile, type CompilePrecision, type ModelPack, type PackCompileSpec, type PackFile } from './model-pack';
 
 /*
  * Sizes are what the hub listed at the time of writing, rounded; they only feed the list view
@@ -8,6 +8,7 @@ import { oneOf, packFile, type ModelPack, type PackFile } from './model-pack';
 
 const KB = 1_000;
 const MB = 1_000_000;
+const GB = 1_000_000_000;
 
 /** Files every BLIP pack has on the hub; weights differ per repo. */
 function blipFiles(weightsBytes: number): PackFile[] {
@@ -74,20 +75,53 @@ export function llavaOnnxFiles(dtypes: LlavaDTypes): PackFile[] {
   });
 }
 
+/** The hub's transformers.js onnx/ export of llava-interleave-qwen-0.5b: still importable, no longer the default download. */
 export function llavaInterleaveFiles(dtypes: LlavaDTypes = LLAVA_CPU_DTYPES): PackFile[] {
+  return [...llavaRuntimeFiles(7_030 * KB), ...llavaOnnxFiles(dtypes)];
+}
+
+/** Config, tokenizer, processor and template files every llava-hf repo has next to its weights. */
+function llavaRuntimeFiles(tokenizerBytes: number): PackFile[] {
   return [
     packFile('config.json', 2 * KB),
     packFile('generation_config.json', 1 * KB),
     packFile('preprocessor_config.json', 1 * KB),
     packFile('processor_config.json', 1 * KB, { required: false }),
-    packFile('tokenizer.json', 7_030 * KB),
+    packFile('tokenizer.json', tokenizerBytes),
     packFile('tokenizer_config.json', 2 * KB),
+    // LLaVA-1.5 ships the sentencepiece model too; Tandem reads tokenizer.json, so it is only kept when present.
+    packFile('tokenizer.model', 500 * KB, { required: false }),
     packFile('special_tokens_map.json', 1 * KB, { required: false }),
     packFile('added_tokens.json', 1 * KB, { required: false }),
     packFile('chat_template.json', 1 * KB, { required: false }),
     packFile('chat_template.jinja', 1 * KB, { required: false }),
-    ...llavaOnnxFiles(dtypes),
   ];
+}
+
+/**
+ * The official safetensors of a llava-hf repo, for Tandem's compiler: the shard index and every shard it
+ * names (LLaVA-1.5), or one model.safetensors (the 0.5B). The size goes on the first candidate, which is
+ * what the list view shows.
+ */
+export function llavaSourceFiles(weightsBytes: number, tokenizerBytes: number): PackFile[] {
+  return [
+    ...llavaRuntimeFiles(tokenizerBytes),
+    oneOf(
+      [
+        { path: 'model.safetensors.index.json', approxBytes: weightsBytes },
+        { path: 'model.safetensors', approxBytes: weightsBytes },
+      ],
+      { expandsIndex: true },
+    ),
+  ];
+}
+
+/**
+ * Every LLaVA pack is compiled with a 4-bit decoder by default: it is what fits a laptop (a 7B in ~4 GB) and
+ * what the benchmarks measure. Sizes are estimates of the compiled folder per decoder precision.
+ */
+function llavaCompile(compiledBytes: Record<CompilePrecision, number>): PackCompileSpec {
+  return { defaultPrecision: 'q4', compiledBytes };
 }
 
 export const KNOWN_PACKS: readonly ModelPack[] = [
@@ -120,8 +154,27 @@ export const KNOWN_PACKS: readonly ModelPack[] = [
     kind: 'llava',
     repo: 'llava-hf/llava-interleave-qwen-0.5b-hf',
     revision: 'main',
-    description: 'LLaVA Interleave on Qwen 0.5B, ONNX (chat about a photo on CPU)',
-    files: llavaInterleaveFiles(),
+    description: 'LLaVA Interleave on Qwen 0.5B (default chat model: small, runs on any CPU)',
+    files: llavaSourceFiles(1_790 * MB, 7_030 * KB),
+    compile: llavaCompile({ q4: 1 * GB, int8: 1_300 * MB, fp32: 3_600 * MB }),
+  },
+  {
+    name: 'llava-1.5-7b',
+    kind: 'llava',
+    repo: 'llava-hf/llava-1.5-7b-hf',
+    revision: 'main',
+    description: 'LLaVA-1.5 7B (better answers; 8 GB of RAM or more)',
+    files: llavaSourceFiles(14_100 * MB, 1_840 * KB),
+    compile: llavaCompile({ q4: 4 * GB, int8: 7_500 * MB, fp32: 28_500 * MB }),
+  },
+  {
+    name: 'llava-1.5-13b',
+    kind: 'llava',
+    repo: 'llava-hf/llava-1.5-13b-hf',
+    revision: 'main',
+    description: 'LLaVA-1.5 13B (best answers; 16 GB of RAM or more, slow on CPU)',
+    files: llavaSourceFiles(26_100 * MB, 1_840 * KB),
+    compile: llavaCompile({ q4: 7_500 * MB, int8: 14_000 * MB, fp32: 53_000 * MB }),
   },
 ];
 

@@ -1,7 +1,7 @@
 import type { ModelDownloadProgress } from '../../../shared/api';
 import { errorMessage, TandemError } from '../errors';
 import type { EventBus } from '../event-bus';
-import type { ModelStore } from './model-store';
+import type { InstalledModel, ModelStore } from './model-store';
 
 /** Downloads started from the app: run in the background, report through `models.progress`, cancellable. */
 export class ModelDownloads {
@@ -16,7 +16,7 @@ export class ModelDownloads {
     return this.active.has(name);
   }
 
-  start(name: string): void {
+  start(name: string, options: { deleteSources?: boolean } = {}): void {
     if (this.active.has(name)) return;
     if (!this.models.knownPacks().some((p) => p.name === name)) {
       throw new TandemError('unknown_model', `There is no model pack called “${name}”.`);
@@ -32,6 +32,7 @@ export class ModelDownloads {
     this.models
       .install(name, {
         signal: controller.signal,
+        ...(options.deleteSources ? { deleteSources: true } : {}),
         onProgress: (p) => {
           last = { ...p, error: null };
           // The pack is only usable once it has been moved into place and registered, after install() resolves.
@@ -44,6 +45,26 @@ export class ModelDownloads {
         this.events.emit('models.progress', { ...base(), phase: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : errorMessage(err) });
       })
       .finally(() => this.active.delete(name));
+  }
+
+  /**
+   * Imports a folder picked in the app. A llava-hf folder is compiled as part of it: its progress goes out as
+   * `models.progress` like a download's, ending with 'done' or 'failed' so the card does not stay "Compiling".
+   */
+  async importFolder(dir: string, name: string | undefined): Promise<InstalledModel> {
+    let last: ModelDownloadProgress | null = null;
+    const report = (p: ModelDownloadProgress): void => {
+      last = p;
+      this.events.emit('models.progress', p);
+    };
+    try {
+      const model = await this.models.import(dir, { ...(name ? { name } : {}), onProgress: (p) => report({ ...p, error: null }) });
+      if (last) report({ ...(last as ModelDownloadProgress), phase: 'done' });
+      return model;
+    } catch (err) {
+      if (last) report({ ...(last as ModelDownloadProgress), phase: 'failed', error: errorMessage(err) });
+      throw err;
+    }
   }
 
   cancel(name: string): void {

@@ -30,6 +30,22 @@ export interface PackFile {
   candidates: readonly PackFileCandidate[];
   /** Optional files are fetched when the hub has them and skipped silently when it does not. */
   required: boolean;
+  /**
+   * When the chosen candidate is a `*.safetensors.index.json`, the shards its weight_map names are fetched
+   * too: a 7B has 3 shards and a 13B 6, and the index, not this file, is what says which.
+   */
+  expandsIndex?: boolean;
+}
+
+/** Decoder linears' precision when a pack is compiled (the compiler's LinearPrecision). */
+export type CompilePrecision = 'fp32' | 'int8' | 'q4';
+export const COMPILE_PRECISIONS: readonly CompilePrecision[] = ['fp32', 'int8', 'q4'];
+
+/** A pack whose hub files are sources: Tandem's compiler turns them into the graphs the runtime loads. */
+export interface PackCompileSpec {
+  defaultPrecision: CompilePrecision;
+  /** Rough size of the compiled folder per decoder precision, for the disk check before the download. */
+  compiledBytes: Record<CompilePrecision, number>;
 }
 
 export interface ModelPack {
@@ -40,6 +56,8 @@ export interface ModelPack {
   revision: string;
   description: string;
   files: readonly PackFile[];
+  /** Set when the downloaded files must be compiled before the pack can run (every LLaVA pack). */
+  compile?: PackCompileSpec;
 }
 
 /** A file as installed: recorded in the models table (`files_json`). */
@@ -56,8 +74,8 @@ export function packFile(path: string, approxBytes: number, options: { required?
 }
 
 /** A slot filled by the first candidate the hub has, in order of preference. */
-export function oneOf(candidates: readonly PackFileCandidate[], options: { required?: boolean } = {}): PackFile {
-  return { candidates, required: options.required ?? true };
+export function oneOf(candidates: readonly PackFileCandidate[], options: { required?: boolean; expandsIndex?: boolean } = {}): PackFile {
+  return { candidates, required: options.required ?? true, ...(options.expandsIndex ? { expandsIndex: true } : {}) };
 }
 
 /** Download size if every required slot takes its first candidate (optional files not counted). */
@@ -65,5 +83,5 @@ export function approxPackBytes(pack: ModelPack): number {
   return pack.files.filter((f) => f.required).reduce((sum, f) => sum + (f.candidates[0]?.approxBytes ?? 0), 0);
 }
 
-/** Names users type on the command line and that become folder names. */
-export const PACK_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** Names users type on the command line and that become folder names: defined once, in the contract. */
+export { PACK_NAME_PATTERN } from '../../../shared/pack-name';

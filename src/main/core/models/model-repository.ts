@@ -1,13 +1,20 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import { TandemError } from '../errors';
-import { MODEL_KINDS, type InstalledFile, type ModelKind } from './model-pack';
+import { isPackName } from '../../../shared/pack-name';
+import { InvalidInputError, TandemError } from '../errors';
+import { ONNX_DTYPE_SUFFIX, type LlavaDTypes, type OnnxDType } from './known-packs';
+import { COMPILE_PRECISIONS, MODEL_KINDS, type CompilePrecision, type InstalledFile, type ModelKind } from './model-pack';
 
 /** A compiled artefact of a pack (ONNX graphs built from its weights), kept in the model cache. */
 export interface CompiledArtefact {
   /** Derived from the source file hashes and compiler version: a different key means recompile. */
   key: string;
   dir: string;
+  /** LLaVA: the decoder precision it was compiled with, and the dtype of each graph (what the runtime loads). */
+  precision?: CompilePrecision;
+  dtypes?: LlavaDTypes;
+  /** The pack's weights were deleted after the compile; it runs from `dir` alone. */
+  sourcesDeleted?: boolean;
 }
 
 export type ModelSource = 'hub' | 'import';
@@ -26,7 +33,16 @@ export interface InstalledModel {
 }
 
 const FilesSchema = z.array(z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string() }));
-const CompiledSchema = z.object({ key: z.string(), dir: z.string() }).nullable();
+const DType = z.enum(Object.keys(ONNX_DTYPE_SUFFIX) as [OnnxDType, ...OnnxDType[]]);
+const CompiledSchema = z
+  .object({
+    key: z.string(),
+    dir: z.string(),
+    precision: z.enum(COMPILE_PRECISIONS as [CompilePrecision, ...CompilePrecision[]]).optional(),
+    dtypes: z.object({ vision_encoder: DType, embed_tokens: DType, decoder_model_merged: DType }).optional(),
+    sourcesDeleted: z.boolean().optional(),
+  })
+  .nullable();
 
 interface ModelRow {
   name: string;
@@ -82,6 +98,8 @@ export class ModelRepository {
 
   /** Inserts or replaces: a reinstall overwrites the record, and drops compiled artefacts of the old files. */
   upsert(model: InstalledModel): void {
+    // Names become folder names next to the models folder's other packs: no row gets one that could lead out of it.
+    if (!isPackName(model.name)) throw new InvalidInputError(`Cannot register a model named ${JSON.stringify(model.name.slice(0, 80))}.`);
     this.db
       .prepare(
         `INSERT INTO models (name, kind, source, repo, revision, dir, files_json, bytes, installed_at, compiled_json)

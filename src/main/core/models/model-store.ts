@@ -1,13 +1,27 @@
 import type Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InvalidInputError, TandemError } from '../errors';
 import { HubDownloader, type HubDownloaderOptions } from './hub-downloader';
 import { findPack, KNOWN_PACKS } from './known-packs';
-import { approxPackBytes, PACK_NAME_PATTERN, type InstalledFile, type ModelKind, type ModelPack } from './model-pack';
+import { isPackName, PACK_NAME_RULE } from '../../../shared/pack-name';
+import { assertInside } from '../path-inside';
+import type { LlavaDTypes } from './known-packs';
+import { approxPackBytes, type CompilePrecision, type InstalledFile, type ModelKind, type ModelPack } from './model-pack';
+import {
+  compiledArtefact,
+  compiledProblem,
+  defaultPrecision,
+  deleteSourceWeights,
+  estimateCompiledBytes,
+  needsCompiler,
+  seedSourceHashes,
+} from './compiled-pack';
+import { compileProgressReporter } from './compile-progress';
+import { inProcessCompileRunner, type LlavaCompileRunner } from './llava-compile-runner';
 import { ModelRepository, type InstalledModel, type ModelSource } from './model-repository';
-import { downloadPack } from './pack-downloader';
+import { defaultFreeBytes, downloadPack } from './pack-downloader';
 import { acquireLock, directorySize, isInside, linkOrCopy, pathExists, promoteDirectory, removeInside, sha256File } from './pack-files';
 import { inspectPackFolder } from './pack-layout';
 import type { DownloadProgress } from './transfer-progress';
@@ -26,9 +40,14 @@ export interface ModelStoreDeps {
   hub?: HubDownloaderOptions;
   freeBytes?: (dir: string) => Promise<number>;
   now?: () => Date;
+  /** Where LLaVA compiles run: a fresh inference process in the app and the CLI (llava-compile-runner.ts). */
+  compileRunner?: LlavaCompileRunner;
 }
 
 export type ModelStatus = 'installed' | 'not-installed' | 'broken';
+
+/** Headroom kept free beyond a compile's estimated output. */
+const COMPILE_MARGIN_BYTES = 64 * 1024 * 1024;
 
 export interface ModelListEntry {
   name: string;
@@ -50,6 +69,11 @@ export interface ModelListEntry {
   /** Left by an interrupted install; the next install resumes from them. */
   stagedBytes: number;
   installedAt: string | null;
+  /** Runs from graphs Tandem compiles from the pack's weights. */
+  compilable: boolean;
+  /** The compiled folder once built (its size is not in bytesOnDisk). */
+  compiled: { precision: CompilePrecision | null; bytes: number } | null;
+  sourcesDeleted: boolean;
 }
 
 export interface InstallOptions {
@@ -61,11 +85,19 @@ export interface InstallOptions {
   force?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** LLaVA: the decoder's precision when compiling (default: the pack's, q4). */
+  precision?: CompilePrecision;
+  /** LLaVA: delete the downloaded weights once the compile is verified; the pack runs from the compiled folder. */
+  deleteSources?: boolean;
 }
 
 export interface ImportOptions {
   name?: string;
   kind?: ModelKind;
+  precision?: CompilePrecision;
+  deleteSources?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
 }
 
 export interface InstallResult {
@@ -97,12 +129,14 @@ export class ModelStore {
     for (const name of names) {
       const pack = findPack(this.packs, name);
       const model = installed.get(name);
-      const stagedBytes = await directorySize(this.stagingDir(name));
+      // A row written before names were checked must not stop the list, nor aim it outside the models folder.
+      const stagedBytes = isPackName(name) ? await directorySize(this.stagingDir(name)) : 0;
       if (!model) {
         entries.push({
           name, kind: pack!.kind, description: pack!.description, known: true, status: 'not-installed', problem: null,
           source: null, repo: pack!.repo, revision: pack!.revision, dir: null, bytesOnDisk: 0,
           downloadBytes: approxPackBytes(pack!), stagedBytes, installedAt: null,
+          compilable: Boolean(pack!.compile), compiled: null, sourcesDeleted: false,
         });
         continue;
       }
@@ -112,6 +146,9 @@ export class ModelStore {
         name, kind: model.kind, description: pack?.description ?? null, known: Boolean(pack), status: problem ? 'broken' : 'installed', problem,
         source: model.source, repo: model.repo, revision: model.revision, dir, bytesOnDisk: await directorySize(dir),
         downloadBytes: pack ? approxPackBytes(pack) : null, stagedBytes, installedAt: model.installedAt,
+        compilable: needsCompiler(model),
+        compiled: model.compiled && model.kind === 'llava' ? { precision: model.compiled.precision ?? null, bytes: await directorySize(model.compiled.dir) } : null,
+        sourcesDeleted: model.compiled?.sourcesDeleted === true,
       });
     }
     return entries;
@@ -119,6 +156,7 @@ export class ModelStore {
 
   /** Downloads a known pack into `<modelsDir>/<name>` (via a resumable staging folder) and registers it. */
   async install(name: string, options: InstallOptions = {}): Promise<InstallResult> {
+    checkPackName(name);
     const pack = findPack(this.packs, name);
     if (!pack) {
       throw new TandemError(
@@ -128,8 +166,24 @@ export class ModelStore {
     }
     const existing = this.repository.get(name);
     const sameRevision = !options.revision || options.revision === existing?.revision;
-    if (existing && !options.force && sameRevision && !(await this.findProblem(existing, this.locate(existing)))) {
-      return { model: { ...existing, dir: this.locate(existing) }, changed: false };
+    if (existing && !options.force && sameRevision) {
+      const dir = this.locate(existing);
+      if (!(await this.findProblem(existing, dir))) {
+        const samePrecision = !options.precision || !existing.compiled || existing.compiled.precision === options.precision;
+        if (samePrecision) {
+          if (options.deleteSources && existing.compiled && !existing.compiled.sourcesDeleted) await this.deleteSources(name);
+          return { model: { ...(this.repository.get(name) ?? existing), dir }, changed: false };
+        }
+      }
+      // Downloaded and verified, but the compile never finished (stopped, failed) or another precision is asked for.
+      if (pack.compile && !existing.compiled?.sourcesDeleted && !(await this.findFileProblem(existing, dir))) {
+        const release = await acquireLock(this.lockPath(name), `Compiling '${name}'`);
+        try {
+          return { model: await this.compileInstalled({ ...existing, dir }, pack.compile.defaultPrecision, options), changed: true };
+        } finally {
+          await release();
+        }
+      }
     }
     const release = await acquireLock(this.lockPath(name), `Installing '${name}'`);
     try {
@@ -146,6 +200,9 @@ export class ModelStore {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(this.deps.freeBytes ? { freeBytes: this.deps.freeBytes } : {}),
+        ...(pack.compile
+          ? { reserve: { bytes: pack.compile.compiledBytes[defaultPrecision(options.precision, pack.compile.defaultPrecision)], what: 'the compiled model' } }
+          : {}),
       });
       const dir = this.packDir(name);
       await promoteDirectory(staging, dir);
@@ -153,7 +210,11 @@ export class ModelStore {
         name, kind: pack.kind, source: 'hub', repo: pack.repo, revision: result.revision, dir,
         files: result.files, bytes: result.bytes, installedAt: this.nowIso(), compiled: null,
       };
+      // Registered before compiling: a stopped or failed compile leaves a verified download that the next install only compiles.
       this.repository.upsert(model);
+      if (pack.compile) {
+        return { model: await this.compileInstalled(model, pack.compile.defaultPrecision, options, existing?.compiled?.dir), changed: true };
+      }
       return { model, changed: true };
     } finally {
       await release();
@@ -168,11 +229,10 @@ export class ModelStore {
   async import(sourceDir: string, options: ImportOptions = {}): Promise<InstalledModel> {
     const source = resolve(sourceDir);
     const name = options.name ?? basename(source).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
-    if (!PACK_NAME_PATTERN.test(name)) {
-      throw new InvalidInputError(`'${name}' cannot be a model name: use lowercase letters, digits, '.', '-' or '_' (e.g. --name blip-base).`);
-    }
+    checkPackName(name);
     const known = findPack(this.packs, name);
     const inspection = await inspectPackFolder(source, options.kind ?? known?.kind);
+    if (inspection.layout === 'llava-hf') await this.checkCompileSpace(name, source, inspection.files, defaultPrecision(options.precision, known?.compile?.defaultPrecision));
     const dir = this.packDir(name);
     const release = await acquireLock(this.lockPath(name), `Importing '${name}'`);
     try {
@@ -181,9 +241,9 @@ export class ModelStore {
         // The user copied the folder straight into the models folder: register it where it is.
         files = await hashFiles(dir, inspection.files);
       } else {
-        const staging = join(this.modelsDir, '.staging', `${name}.import`);
+        const staging = this.insideStaging(`${name}.import`);
         await rm(staging, { recursive: true, force: true });
-        for (const rel of inspection.files) await linkOrCopy(join(source, rel), join(staging, rel));
+        for (const rel of inspection.files) await linkOrCopy(join(source, rel), assertInside(staging, rel, `the file ${rel}`));
         files = await hashFiles(staging, inspection.files);
         await promoteDirectory(staging, dir);
       }
@@ -191,7 +251,9 @@ export class ModelStore {
         name, kind: inspection.kind, source: 'import', repo: known?.repo ?? null, revision: null, dir,
         files, bytes: files.reduce((s, f) => s + f.size, 0), installedAt: this.nowIso(), compiled: null,
       };
+      const replaced = this.repository.get(name)?.compiled?.dir;
       this.repository.upsert(model);
+      if (inspection.layout === 'llava-hf') return await this.compileInstalled(model, known?.compile?.defaultPrecision ?? 'q4', options, replaced);
       return model;
     } finally {
       await release();
@@ -201,6 +263,8 @@ export class ModelStore {
 
   /** Deletes a pack's files (and leftovers of an interrupted install) and its row. Returns the bytes freed. */
   async remove(name: string): Promise<{ name: string; freedBytes: number }> {
+    // Before any path is built: a name like '../../x/Gemfile' once reached the lock file next to the user's own files.
+    checkPackName(name);
     const model = this.repository.get(name);
     const staging = this.stagingDir(name);
     const dir = model ? this.locate(model) : this.packDir(name);
@@ -216,7 +280,9 @@ export class ModelStore {
         await removeInside(this.modelsDir, dir);
       }
       const compiledDir = model?.compiled?.dir;
-      if (compiledDir && (await pathExists(compiledDir))) {
+      // Identical sources and options compile to one cache entry, which another pack may still run from.
+      const shared = compiledDir !== undefined && this.repository.all().some((m) => m.name !== name && m.compiled?.dir === compiledDir);
+      if (compiledDir && !shared && (await pathExists(compiledDir))) {
         const roots = [this.modelsDir, ...(this.deps.modelCacheDir ? [resolve(this.deps.modelCacheDir)] : [])];
         const root = roots.find((r) => isInside(r, resolve(compiledDir)));
         if (root) {
@@ -250,7 +316,96 @@ export class ModelStore {
       const how = findPack(this.packs, name) ? `tandem models install ${name} --force` : `tandem models import <dir> --name ${name}`;
       throw new TandemError('model_missing', `Model '${name}' is registered but its folder ${dir} is gone. Reinstall it with: ${how}`);
     }
+    if (needsCompiler(model)) {
+      // The runtime loads the compiled folder: the pack folder holds only sources.
+      if (!model.compiled || !existsSync(model.compiled.dir)) {
+        const how = findPack(this.packs, name) ? `tandem models install ${name}` : `tandem models import <dir> --name ${name}`;
+        throw new TandemError('model_missing', `Model '${name}' is downloaded but not compiled yet. Compile it with: ${how}`);
+      }
+      return { ...model, dir: model.compiled.dir };
+    }
     return { ...model, dir };
+  }
+
+  /**
+   * What the LLaVA runtime is handed for a pack: the folder to load and, for a compiled pack, the dtype of each
+   * graph in it (the compiled folder holds exactly those; an onnx/ export may hold several per graph).
+   */
+  llavaRuntime(name: string): { dir: string; dtypes?: LlavaDTypes } {
+    const model = this.resolveModel(name);
+    return model.compiled?.dtypes && needsCompiler(model) ? { dir: model.dir, dtypes: model.compiled.dtypes } : { dir: model.dir };
+  }
+
+  /**
+   * Deletes the weights of a compiled LLaVA pack, keeping its config and tokenizer files: the pack keeps
+   * running from its compiled folder. A recompile (another precision, a newer compiler) then needs a reinstall.
+   */
+  async deleteSources(name: string): Promise<{ name: string; freedBytes: number }> {
+    checkPackName(name);
+    const model = this.repository.get(name);
+    if (!model) throw this.missingError(name);
+    if (!model.compiled || !needsCompiler(model)) {
+      throw new TandemError('not_compiled', `Model '${name}' does not run from a compiled folder, so its files are all it has. Nothing was deleted.`);
+    }
+    const problem = await compiledProblem(model.compiled);
+    if (problem) throw new TandemError('not_compiled', `Model '${name}' cannot drop its weights: ${problem}. Compile it again first.`);
+    if (model.compiled.sourcesDeleted) return { name, freedBytes: 0 };
+    const dir = this.locate(model);
+    const { kept, freedBytes } = await deleteSourceWeights(dir, model.files);
+    this.repository.upsert({ ...model, files: kept, bytes: kept.reduce((s, f) => s + f.size, 0), compiled: { ...model.compiled, sourcesDeleted: true } });
+    return { name, freedBytes };
+  }
+
+  /** An import compiles at once: the compiled folder must fit next to the data folder's other files. */
+  private async checkCompileSpace(name: string, source: string, files: readonly string[], precision: CompilePrecision): Promise<void> {
+    let sourceBytes = 0;
+    for (const f of files) sourceBytes += await stat(join(source, f)).then((st) => st.size, () => 0);
+    const needed = estimateCompiledBytes(sourceBytes, precision) + COMPILE_MARGIN_BYTES;
+    const cacheDir = this.llavaCacheDir();
+    await mkdir(cacheDir, { recursive: true });
+    const free = await (this.deps.freeBytes ?? defaultFreeBytes)(cacheDir);
+    if (needed > free) {
+      const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
+      throw new TandemError(
+        'disk_full',
+        `Not enough disk space to compile '${name}': the ${precision} graphs need about ${gb(needed)} (with margin) and ${cacheDir} has ${gb(free)} free. Free some space, or choose --precision q4.`,
+      );
+    }
+  }
+
+  private llavaCacheDir(): string {
+    return join(resolve(this.deps.modelCacheDir ?? join(this.modelsDir, '.cache')), 'llava');
+  }
+
+  /** Compiles a registered LLaVA pack into the model cache, records the result, and drops the sources if asked. */
+  private async compileInstalled(
+    model: InstalledModel,
+    packDefault: CompilePrecision,
+    options: Pick<InstallOptions, 'precision' | 'deleteSources' | 'signal' | 'onProgress'>,
+    /** The entry the pack ran from before a reinstall, removed once unused. */
+    replaced?: string,
+  ): Promise<InstalledModel> {
+    const cacheDir = this.llavaCacheDir();
+    await mkdir(cacheDir, { recursive: true });
+    const precision = defaultPrecision(options.precision, packDefault);
+    const emit = options.onProgress ?? (() => {});
+    await seedSourceHashes(cacheDir, model.dir, model.files);
+    const out = await (this.deps.compileRunner ?? inProcessCompileRunner)({
+      modelDir: model.dir,
+      cacheDir,
+      options: { decoderPrecision: precision },
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: compileProgressReporter(model.name, emit, { packBytes: model.bytes, fileCount: model.files.length }),
+    });
+    const previous = model.compiled?.dir ?? replaced;
+    const compiled: InstalledModel = { ...model, compiled: compiledArtefact(out) };
+    this.repository.upsert(compiled);
+    // A recompile (another precision) leaves the old entry unused unless another pack runs from it.
+    if (previous && previous !== out.dir && !this.repository.all().some((m) => m.compiled?.dir === previous) && isInside(cacheDir, resolve(previous))) {
+      await removeInside(cacheDir, resolve(previous));
+    }
+    if (options.deleteSources) await this.deleteSources(model.name);
+    return this.repository.get(model.name) ?? compiled;
   }
 
   private missingError(name: string): TandemError {
@@ -268,12 +423,19 @@ export class ModelStore {
 
   /** Rows keep absolute paths; if the data folder was moved, the pack is found at its new place. */
   private locate(model: InstalledModel): string {
-    if (existsSync(model.dir)) return model.dir;
+    if (existsSync(model.dir) || !isPackName(model.name)) return model.dir;
     const moved = this.packDir(model.name);
     return existsSync(moved) ? moved : model.dir;
   }
 
   private async findProblem(model: InstalledModel, dir: string): Promise<string | null> {
+    const files = await this.findFileProblem(model, dir);
+    if (files || !needsCompiler(model)) return files;
+    if (!model.compiled) return 'it is downloaded but not compiled yet (the compile was stopped or failed)';
+    return compiledProblem(model.compiled);
+  }
+
+  private async findFileProblem(model: InstalledModel, dir: string): Promise<string | null> {
     if (!(await pathExists(dir))) return `folder ${dir} is missing`;
     for (const file of model.files) {
       try {
@@ -286,16 +448,21 @@ export class ModelStore {
     return null;
   }
 
+  // Every path built from a pack name goes through one of these, and each proves it stays inside the models folder.
   private packDir(name: string): string {
-    return join(this.modelsDir, name);
+    return assertInside(this.modelsDir, name, `the folder of model '${name}'`);
+  }
+
+  private insideStaging(entry: string): string {
+    return assertInside(join(this.modelsDir, '.staging'), entry, `the staging area of '${entry}'`);
   }
 
   private stagingDir(name: string): string {
-    return join(this.modelsDir, '.staging', name);
+    return this.insideStaging(name);
   }
 
   private lockPath(name: string): string {
-    return join(this.modelsDir, '.staging', `${name}.lock`);
+    return this.insideStaging(`${name}.lock`);
   }
 
   private nowIso(): string {
@@ -310,6 +477,13 @@ export class ModelStore {
       // absent or not empty: both fine
     }
   }
+}
+
+/** Pack names become folder and lock-file names, so they are checked before anything touches the disk. */
+function checkPackName(name: string): void {
+  if (isPackName(name)) return;
+  const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+  throw new InvalidInputError(`${shown} cannot be a model name: ${PACK_NAME_RULE} (e.g. --name blip-base).`);
 }
 
 async function hashFiles(dir: string, paths: readonly string[]): Promise<InstalledFile[]> {

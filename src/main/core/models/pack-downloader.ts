@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TandemError } from '../errors';
+import { MAX_INDEX_JSON_BYTES, readModelText } from '../weights/model-json';
+import { ModelFileError, TandemError } from '../errors';
 import { HubError } from './hub-errors';
 import type { HubDownloader } from './hub-downloader';
 import type { InstalledFile, ModelPack } from './model-pack';
@@ -17,6 +18,8 @@ export interface PackDownloadOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /** Free bytes on the volume holding `dir` (injectable so tests can simulate a full disk). */
   freeBytes?: (dir: string) => Promise<number>;
+  /** Space a later step needs on the same volume (the compiled model), counted in the disk check up front. */
+  reserve?: { bytes: number; what: string };
   progressIntervalMs?: number;
   now?: () => number;
 }
@@ -54,7 +57,8 @@ async function sizeOf(path: string): Promise<number | null> {
   }
 }
 
-function formatMb(bytes: number): string {
+function formatSize(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
   return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 }
 
@@ -69,7 +73,9 @@ export async function downloadPack(pack: ModelPack, options: PackDownloadOptions
   const emit = options.onProgress ?? (() => {});
 
   emit({ pack: pack.name, phase: 'resolving', file: '', fileIndex: 0, fileCount: pack.files.length, fileBytes: 0, fileTotal: null, packBytes: 0, packTotal: null, bytesPerSecond: 0, etaSeconds: null });
-  const { plan, revision } = await planPack(pack, hub, options.revision ?? pack.revision, signal);
+  // statfs needs an existing path, and a shard index is read from here while planning.
+  await mkdir(stagingDir, { recursive: true });
+  const { plan, revision } = await planPack(pack, hub, options.revision ?? pack.revision, stagingDir, signal);
 
   const manifestPath = join(stagingDir, MANIFEST);
   const manifest = await readManifest(manifestPath);
@@ -80,7 +86,7 @@ export async function downloadPack(pack: ModelPack, options: PackDownloadOptions
     already.set(file.path, finished ?? (await sizeOf(join(stagingDir, `${file.path}.part`))) ?? 0);
   }
   const knownTotal = plan.every((f) => f.size !== null) ? plan.reduce((s, f) => s + (f.size ?? 0), 0) : null;
-  await checkDiskSpace(pack, stagingDir, plan, already, options.freeBytes ?? defaultFreeBytes);
+  await checkDiskSpace(pack, stagingDir, plan, already, options.freeBytes ?? defaultFreeBytes, options.reserve);
 
   const meter = new RateMeter();
   let transferred = 0;
@@ -170,7 +176,13 @@ export async function downloadPack(pack: ModelPack, options: PackDownloadOptions
 }
 
 /** Asks the hub about every slot; pins the rest of the pack to the commit the first answer names. */
-async function planPack(pack: ModelPack, hub: HubDownloader, requested: string, signal: AbortSignal | undefined): Promise<{ plan: PlannedFile[]; revision: string }> {
+async function planPack(
+  pack: ModelPack,
+  hub: HubDownloader,
+  requested: string,
+  stagingDir: string,
+  signal: AbortSignal | undefined,
+): Promise<{ plan: PlannedFile[]; revision: string }> {
   let revision = requested;
   const plan: PlannedFile[] = [];
   for (const slot of pack.files) {
@@ -182,7 +194,9 @@ async function planPack(pack: ModelPack, hub: HubDownloader, requested: string, 
       chosen = { path: candidate.path, size: info.size, sha256: candidate.expectedSha256 ?? info.sha256 };
       break;
     }
-    if (chosen) plan.push(chosen);
+    if (chosen && slot.expandsIndex && chosen.path.endsWith('.index.json')) {
+      plan.push(chosen, ...(await planShards(pack, hub, revision, stagingDir, chosen, signal)));
+    } else if (chosen) plan.push(chosen);
     else if (slot.required) {
       const names = slot.candidates.map((c) => `'${c.path}'`).join(' or ');
       throw new HubError(
@@ -193,6 +207,44 @@ async function planPack(pack: ModelPack, hub: HubDownloader, requested: string, 
     }
   }
   return { plan, revision };
+}
+
+/** Shard names come from a downloaded file: only plain file names in the repo's top folder are accepted. */
+const SHARD_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*\.safetensors$/;
+
+/** Fetches a safetensors index into the staging folder and plans the shards its weight_map names. */
+async function planShards(
+  pack: ModelPack,
+  hub: HubDownloader,
+  revision: string,
+  stagingDir: string,
+  index: PlannedFile,
+  signal: AbortSignal | undefined,
+): Promise<PlannedFile[]> {
+  const dest = join(stagingDir, index.path);
+  await hub.download({ repo: pack.repo, revision, path: index.path, dest, expectedSha256: index.sha256, expectedSize: index.size, ...(signal ? { signal } : {}) });
+  let shards: string[];
+  try {
+    const parsed = JSON.parse((await readModelText(dest, MAX_INDEX_JSON_BYTES)) ?? '') as { weight_map?: unknown };
+    const map = parsed.weight_map;
+    if (typeof map !== 'object' || map === null) throw new Error('no weight_map');
+    shards = [...new Set(Object.values(map as Record<string, unknown>))].map(String).sort();
+  } catch (cause) {
+    throw new ModelFileError(index.path, `${index.path} in ${pack.repo} is not a safetensors index (no readable weight_map), so the shards cannot be listed.`, { cause });
+  }
+  const bad = shards.find((s) => !SHARD_NAME.test(s));
+  if (bad !== undefined || shards.length === 0) {
+    throw new ModelFileError(index.path, `${index.path} in ${pack.repo} names ${bad === undefined ? 'no shards' : `the shard ${JSON.stringify(bad.slice(0, 80))}, which is not a plain .safetensors file name`}.`);
+  }
+  const out: PlannedFile[] = [];
+  for (const shard of shards) {
+    const info = await hub.probe(pack.repo, revision, shard, signal);
+    if (!info) {
+      throw new HubError('hub_file_not_found', `${pack.repo} at revision '${revision}' on ${hub.endpoint} has no ${shard}, which ${index.path} lists.`, { status: 404 });
+    }
+    out.push({ path: shard, size: info.size, sha256: info.sha256 });
+  }
+  return out;
 }
 
 async function readManifest(path: string): Promise<Manifest> {
@@ -210,15 +262,18 @@ async function checkDiskSpace(
   plan: PlannedFile[],
   already: Map<string, number>,
   freeBytes: (dir: string) => Promise<number>,
+  reserve: { bytes: number; what: string } | undefined,
 ): Promise<void> {
-  const needed = plan.reduce((s, f) => s + Math.max(0, (f.size ?? 0) - (already.get(f.path) ?? 0)), 0);
-  // statfs needs an existing path.
-  await mkdir(stagingDir, { recursive: true });
+  const download = plan.reduce((s, f) => s + Math.max(0, (f.size ?? 0) - (already.get(f.path) ?? 0)), 0);
+  const needed = download + (reserve?.bytes ?? 0) + DISK_MARGIN_BYTES;
   const free = await freeBytes(stagingDir);
-  if (needed + DISK_MARGIN_BYTES > free) {
+  if (needed > free) {
+    const parts = reserve
+      ? `${formatSize(download)} to download + about ${formatSize(reserve.bytes)} for ${reserve.what} + ${formatSize(DISK_MARGIN_BYTES)} margin = ${formatSize(needed)}`
+      : formatSize(needed);
     throw new TandemError(
       'disk_full',
-      `Not enough disk space for '${pack.name}': it needs ${formatMb(needed + DISK_MARGIN_BYTES)} more and ${stagingDir} has ${formatMb(free)} free. Free some space, or use another data folder (--data-dir or TANDEM_HOME).`,
+      `Not enough disk space for '${pack.name}': it needs ${parts} more and ${stagingDir} has ${formatSize(free)} free. Free some space, or use another data folder (--data-dir or TANDEM_HOME).`,
     );
   }
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { TandemError } from '../errors';
+import { isInside } from '../path-inside';
 
 /** File-system steps shared by downloads and imports: hashing, staging, promotion, locking. */
 
@@ -53,10 +54,7 @@ export async function removeFilesExcept(dir: string, keep: ReadonlySet<string>, 
   }
 }
 
-export function isInside(root: string, candidate: string): boolean {
-  const rel = relative(root, candidate);
-  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !rel.startsWith(sep);
-}
+export { isInside };
 
 /** Deletes a folder only when it lies inside `root`: a corrupted row must never aim rm at a user's files. */
 export async function removeInside(root: string, target: string): Promise<void> {

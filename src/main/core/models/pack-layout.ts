@@ -1,8 +1,9 @@
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelFileError } from '../errors';
 import { LLAVA_COMPONENTS, ONNX_DTYPE_SUFFIX, type LlavaComponent, type OnnxDType } from './known-packs';
 import type { ModelKind } from './model-pack';
+import { MAX_CONFIG_JSON_BYTES, MAX_INDEX_JSON_BYTES, readModelText } from '../weights/model-json';
 
 /**
  * Checks a folder the user copied by hand (a `git clone`, a huggingface-cli download, a USB stick)
@@ -13,6 +14,8 @@ export interface FolderInspection {
   kind: ModelKind;
   /** '/'-separated paths, relative to the folder, that make up the pack. */
   files: string[];
+  /** LLaVA only: 'llava-hf' sources (safetensors) that Tandem compiles, or an 'onnx' export to run as it is. */
+  layout?: 'llava-hf' | 'onnx';
 }
 
 const BLIP_OPTIONAL = ['tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
@@ -106,10 +109,12 @@ async function readConfig(dir: string): Promise<ModelConfig> {
     );
   }
   try {
-    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+    // Size-capped: a multi-GB "config.json" must not be read into one string.
+    const parsed: unknown = JSON.parse((await readModelText(path, MAX_CONFIG_JSON_BYTES)) ?? '');
     if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object');
     return parsed as ModelConfig;
   } catch (cause) {
+    if (cause instanceof ModelFileError) throw cause;
     throw new ModelFileError('config.json', `config.json in ${dir} is not valid JSON. Copy it again from the model repo, then import again.`, { cause });
   }
 }
@@ -135,6 +140,39 @@ async function inspectBlip(dir: string): Promise<string[]> {
   await assertRealWeights(dir, weights);
   files.push(weights);
   for (const name of BLIP_OPTIONAL) if ((await fileSizeOrNull(join(dir, name))) !== null) files.push(name);
+  return files;
+}
+
+/** A llava-hf folder as the hub has it: the compiler's sources (one model.safetensors, or an index and its shards). */
+async function inspectLlavaSources(dir: string, weights: string): Promise<string[]> {
+  const files = ['config.json'];
+  files.push(await requireOneOf(dir, ['preprocessor_config.json'], 'image size and normalisation'));
+  files.push(await requireOneOf(dir, ['tokenizer.json'], 'the tokenizer'));
+  files.push(await requireOneOf(dir, ['tokenizer_config.json'], 'the tokenizer settings'));
+  files.push(weights);
+  if (weights.endsWith('.index.json')) {
+    let shards: string[];
+    try {
+      const index = JSON.parse((await readModelText(join(dir, weights), MAX_INDEX_JSON_BYTES)) ?? '') as { weight_map?: Record<string, unknown> };
+      shards = [...new Set(Object.values(index.weight_map ?? {}).map(String))].sort();
+    } catch (cause) {
+      throw new ModelFileError(weights, `${weights} in ${dir} is not a readable safetensors index. Copy it again, then import again.`, { cause });
+    }
+    if (shards.length === 0) throw new ModelFileError(weights, `${weights} in ${dir} lists no shards. Copy it again, then import again.`);
+    for (const shard of shards) {
+      if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*\.safetensors$/.test(shard)) {
+        throw new ModelFileError(weights, `${weights} in ${dir} names ${JSON.stringify(shard.slice(0, 80))}, which is not a shard file name.`);
+      }
+      if ((await fileSizeOrNull(join(dir, shard))) === null) {
+        throw new ModelFileError(shard, `${dir} is missing ${shard}, which ${weights} lists. Copy every shard into that folder, then import again.`);
+      }
+      await assertRealWeights(dir, shard);
+      files.push(shard);
+    }
+  } else {
+    await assertRealWeights(dir, weights);
+  }
+  for (const name of [...LLAVA_OPTIONAL, 'tokenizer.model']) if ((await fileSizeOrNull(join(dir, name))) !== null && !files.includes(name)) files.push(name);
   return files;
 }
 
@@ -188,6 +226,11 @@ export async function inspectPackFolder(dir: string, expectedKind?: ModelKind): 
   if (expectedKind && expectedKind !== kind) {
     throw new ModelFileError('config.json', `config.json in ${dir} describes a ${kind} model, but a ${expectedKind} model was expected here.`);
   }
-  const files = kind === 'llava' ? await inspectLlava(dir) : await inspectBlip(dir);
-  return { kind, files };
+  if (kind === 'llava') {
+    // Sources win over an onnx/ folder next to them: every LLaVA pack Tandem compiles runs on one engine.
+    const weights = await firstPresent(dir, ['model.safetensors.index.json', 'model.safetensors']);
+    if (weights) return { kind, files: await inspectLlavaSources(dir, weights), layout: 'llava-hf' };
+    return { kind, files: await inspectLlava(dir), layout: 'onnx' };
+  }
+  return { kind, files: await inspectBlip(dir) };
 }

@@ -1,7 +1,8 @@
 /** One progress event of a pack download: what the UI's bar and the CLI's progress line show. */
 export interface DownloadProgress {
   pack: string;
-  phase: 'resolving' | 'downloading' | 'done';
+  /** 'compiling' follows the download for packs Tandem compiles (LLaVA); `compile` then says how far. */
+  phase: 'resolving' | 'downloading' | 'compiling' | 'done';
   /** The file being fetched ('' while resolving). */
   file: string;
   fileIndex: number;
@@ -13,7 +14,18 @@ export interface DownloadProgress {
   packTotal: number | null;
   /** Over the last few seconds of this run's transfer only, so resumed bytes do not inflate it. */
   bytesPerSecond: number;
+  /** Of the download, or of the compile while compiling. */
   etaSeconds: number | null;
+  compile?: CompileProgress;
+}
+
+export interface CompileProgress {
+  /** 'hashing', 'vision', 'embeddings', 'decoder', 'writing', 'copying' */
+  stage: string;
+  /** e.g. 'decoder layer 3/32' */
+  label: string;
+  done: number;
+  total: number;
 }
 
 /** Transfer rate over a sliding window: steadier than instantaneous, quicker than an all-time average. */

@@ -1,6 +1,7 @@
-import { access, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { access } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, win32 } from 'node:path';
 import { ModelFileError } from '../errors';
+import { MAX_INDEX_JSON_BYTES, readModelJson } from './model-json';
 import { readSafetensors } from './safetensors';
 import { readTorchBin } from './torch-bin';
 import type { WeightMap } from './weight-tensor';
@@ -22,6 +23,46 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The distinct shard files a sharded checkpoint's index names, each checked by `shardPath`, sorted. */
+async function readShardList(index: string): Promise<string[]> {
+  const json = await readModelJson(index, MAX_INDEX_JSON_BYTES);
+  const weightMap = isObject(json) ? json['weight_map'] : undefined;
+  if (!isObject(weightMap)) {
+    throw new ModelFileError(index, `The checkpoint index ${index} is not valid: it needs a "weight_map" object.`);
+  }
+  const names = new Set<string>();
+  for (const [tensor, shard] of Object.entries(weightMap)) {
+    if (typeof shard !== 'string') {
+      throw new ModelFileError(index, `The checkpoint index ${index} is not valid: the shard of ${tensor.slice(0, 200)} is not a file name.`);
+    }
+    names.add(shard);
+  }
+  if (names.size === 0) throw new ModelFileError(index, `The checkpoint index ${index} lists no shards.`);
+  return [...names].sort().map((name) => shardPath(index, name));
+}
+
+/**
+ * A shard must be a plain file beside the index. The index comes from the internet: `../x`, `/etc/x`, `sub/x`,
+ * `C:x` or `x:stream` would make Tandem read (and report on) files outside the model pack.
+ */
+export function shardPath(index: string, name: string): string {
+  const folder = dirname(index);
+  const plain =
+    name.length > 0 && name.length <= 255 && !/[/\\:\0]/.test(name) && !name.includes('..') && !isAbsolute(name) && !win32.isAbsolute(name);
+  const inside = plain && dirname(resolve(folder, name)) === resolve(folder);
+  if (!inside) {
+    throw new ModelFileError(
+      index,
+      `The checkpoint index ${index} names the shard ${JSON.stringify(name.slice(0, 200))}, which is not a plain file name in ${folder}; refusing to read it.`,
+    );
+  }
+  return join(folder, name);
+}
+
 /**
  * Hugging Face's precedence: model.safetensors, then a sharded safetensors index, then
  * pytorch_model.bin. Neither present → ModelFileError naming what was looked for.
@@ -31,14 +72,7 @@ export async function findCheckpoint(modelDir: string): Promise<CheckpointLocati
   if (await exists(single)) return { format: 'safetensors', files: [single] };
   const index = join(modelDir, 'model.safetensors.index.json');
   if (await exists(index)) {
-    let weightMap: Record<string, string>;
-    try {
-      weightMap = (JSON.parse(await readFile(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-      if (!weightMap || typeof weightMap !== 'object') throw new Error('no weight_map');
-    } catch (err) {
-      throw new ModelFileError(index, `The checkpoint index ${index} is not valid: it needs a "weight_map" object.`, { cause: err });
-    }
-    const files = [...new Set(Object.values(weightMap))].sort().map((f) => join(dirname(index), f));
+    const files = await readShardList(index);
     for (const f of files) {
       if (!(await exists(f))) throw new ModelFileError(f, `The checkpoint shard ${f} listed in ${index} is missing.`);
     }

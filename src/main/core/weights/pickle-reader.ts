@@ -77,6 +77,12 @@ export class PickleError extends Error {
 const MARK = Symbol('mark');
 type StackItem = PickleValue | typeof MARK;
 
+/**
+ * Longest LONG1/LONG4 payload accepted. torch only pickles sizes, strides and offsets (< 2^63, 9 bytes at most);
+ * a bigger integer has no business in a weights file and BigInt arithmetic on it is what made huge ones slow.
+ */
+export const MAX_LONG_BYTES = 16;
+
 export function unpickle(data: Uint8Array, host: PickleHost): PickleValue {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -84,6 +90,7 @@ export function unpickle(data: Uint8Array, host: PickleHost): PickleValue {
   const stack: StackItem[] = [];
   const memo = new Map<number, PickleValue>();
   let pos = 0;
+  let result: PickleValue = null;
 
   const fail = (message: string): never => {
     throw new PickleError(message, pos);
@@ -121,6 +128,8 @@ export function unpickle(data: Uint8Array, host: PickleHost): PickleValue {
     return Number(v);
   };
   const bytes = (n: number): Uint8Array => {
+    // A negative length would move `pos` backwards and replay the same opcodes forever.
+    if (!Number.isSafeInteger(n) || n < 0) fail(`pickle declares a negative or invalid length (${n})`);
     need(n);
     const b = data.subarray(pos, pos + n);
     pos += n;
@@ -173,7 +182,9 @@ export function unpickle(data: Uint8Array, host: PickleHost): PickleValue {
   };
   const appendItems = (target: PickleValue, items: readonly PickleValue[]): void => {
     if (!(target instanceof PickleList)) fail('pickle appends to something that is not a list');
-    (target as PickleList).items.push(...items);
+    // push(...items) passes every item as an argument: a million of them overflow the call stack.
+    const list = (target as PickleList).items;
+    for (const item of items) list.push(item);
   };
   const pushGlobal = (module: string, name: string): void => {
     const g = new PickleGlobal(module, name);
@@ -192,7 +203,16 @@ export function unpickle(data: Uint8Array, host: PickleHost): PickleValue {
   };
 
   for (;;) {
+    const start = pos;
     const op = u8();
+    const stopped = execute(op);
+    // Every opcode consumes at least its own byte; anything else means a length sent us backwards.
+    if (pos <= start) fail('pickle reader did not move forward');
+    if (stopped) return result;
+  }
+
+  /** Runs one opcode; true at STOP, whose value is left in `result`. */
+  function execute(op: number): boolean {
     switch (op) {
       case 0x80: // PROTO
         if (u8() > 5) fail('pickle protocol is newer than 5');
@@ -201,7 +221,8 @@ export function unpickle(data: Uint8Array, host: PickleHost): PickleValue {
         u64();
         break;
       case 0x2e: // STOP
-        return pop();
+        result = pop();
+        return true;
       case 0x28: // MARK
         stack.push(MARK);
         break;
@@ -236,11 +257,8 @@ export function unpickle(data: Uint8Array, host: PickleHost): PickleValue {
       case 0x8b: {
         // LONG4
         const n = op === 0x8a ? u8() : u32();
-        const b = bytes(n);
-        let v = 0n;
-        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-        if (n > 0 && b[n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
-        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+        if (n > MAX_LONG_BYTES) fail(`pickle holds a ${n}-byte integer, far larger than any tensor size`);
+        stack.push(decodeLong(bytes(n)));
         break;
       }
       case 0x47: // BINFLOAT (big-endian double)
@@ -395,5 +413,15 @@ export function unpickle(data: Uint8Array, host: PickleHost): PickleValue {
       default:
         fail(`pickle uses opcode 0x${op.toString(16).padStart(2, '0')}, which a weights file has no need for`);
     }
+    return false;
   }
+}
+
+/** Little-endian two's complement, in one BigInt conversion rather than a shift per byte. */
+function decodeLong(b: Uint8Array): number | bigint {
+  if (b.byteLength === 0) return 0;
+  let hex = '';
+  for (let i = b.byteLength - 1; i >= 0; i--) hex += b[i]!.toString(16).padStart(2, '0');
+  const v = BigInt.asIntN(8 * b.byteLength, BigInt(`0x${hex}`));
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }

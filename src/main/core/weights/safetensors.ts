@@ -2,21 +2,24 @@
  * safetensors: 8-byte little-endian header length, a JSON header, then raw little-endian tensor bytes.
  * https://github.com/huggingface/safetensors#format
  */
-import { open, rename, rm } from 'node:fs/promises';
-import { ModelFileError } from '../errors';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { asModelFileError, ModelFileError } from '../errors';
 import type { WeightDType, WeightMap, WeightTensor } from './weight-tensor';
 
-const DTYPES: Record<string, { dtype: WeightDType; bytes: number }> = {
-  F32: { dtype: 'float32', bytes: 4 },
-  F16: { dtype: 'float16', bytes: 2 },
-  BF16: { dtype: 'bfloat16', bytes: 2 },
-  F64: { dtype: 'float64', bytes: 8 },
-  I64: { dtype: 'int64', bytes: 8 },
-  I32: { dtype: 'int32', bytes: 4 },
-  I8: { dtype: 'int8', bytes: 1 },
-  U8: { dtype: 'uint8', bytes: 1 },
-  BOOL: { dtype: 'bool', bytes: 1 },
-};
+/** A Map, so a header naming dtype "constructor" or "__proto__" finds nothing rather than Object's internals. */
+const DTYPES: ReadonlyMap<string, { dtype: WeightDType; bytes: number }> = new Map([
+  ['F32', { dtype: 'float32', bytes: 4 }],
+  ['F16', { dtype: 'float16', bytes: 2 }],
+  ['BF16', { dtype: 'bfloat16', bytes: 2 }],
+  ['F64', { dtype: 'float64', bytes: 8 }],
+  ['I64', { dtype: 'int64', bytes: 8 }],
+  ['I32', { dtype: 'int32', bytes: 4 }],
+  ['I8', { dtype: 'int8', bytes: 1 }],
+  ['U8', { dtype: 'uint8', bytes: 1 }],
+  ['BOOL', { dtype: 'bool', bytes: 1 }],
+]);
+/** torch stops at 64 dimensions; a longer shape array is only there to cost time. */
+const MAX_RANK = 64;
 
 const CODE_OF: Record<WeightDType, string> = {
   float32: 'F32',
@@ -61,12 +64,14 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
   });
   try {
     return await readHeader(fh, path);
+  } catch (err) {
+    throw asModelFileError(path, err, 'is not a readable safetensors file');
   } finally {
     await fh.close();
   }
 }
 
-async function readHeader(fh: import('node:fs/promises').FileHandle, path: string): Promise<SafetensorsHeader> {
+async function readHeader(fh: FileHandle, path: string): Promise<SafetensorsHeader> {
   const fileSize = (await fh.stat()).size;
   if (fileSize < 8) throw new ModelFileError(path, `Weight file ${path} is truncated: ${fileSize} bytes, not even a safetensors header.`);
   const lenBuf = Buffer.alloc(8);
@@ -94,18 +99,18 @@ async function readHeader(fh: import('node:fs/promises').FileHandle, path: strin
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = (raw ?? {}) as Record<string, string>;
+      metadata = readMetadata(path, raw);
       continue;
     }
-    const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    const dt = typeof info?.dtype === 'string' ? DTYPES[info.dtype] : undefined;
-    if (!dt) throw new ModelFileError(path, `Weight file ${path}: tensor ${name} has unsupported dtype ${String(info?.dtype)}.`);
+    const info = (raw !== null && typeof raw === 'object' ? raw : {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const dt = typeof info.dtype === 'string' ? DTYPES.get(info.dtype) : undefined;
+    if (!dt) throw new ModelFileError(path, `Weight file ${path}: tensor ${name} has unsupported dtype ${describe(info.dtype)}.`);
     const shape = info.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new ModelFileError(path, `Weight file ${path}: tensor ${name} has an invalid shape.`);
     }
     const offs = info.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) {
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw new ModelFileError(path, `Weight file ${path}: tensor ${name} has invalid data offsets.`);
     }
     const [b, e] = offs as [number, number];
@@ -118,10 +123,52 @@ async function readHeader(fh: import('node:fs/promises').FileHandle, path: strin
     }
     entries.push({ name, dtype: dt.dtype, shape: shape as number[], begin: dataStart + b, end: dataStart + e });
   }
+  checkCoverage(path, entries, dataStart, fileSize);
   return { entries, metadata, fileSize };
 }
 
-async function readExactly(fh: import('node:fs/promises').FileHandle, buf: Uint8Array, position: number, path: string, what: string): Promise<void> {
+/**
+ * The format requires the tensors to tile the data buffer exactly: no holes (polyglot files) and no overlaps (one
+ * stored range read as many tensors: a few MB claiming hundreds). Writers lay tensors out by offset, but JSON key
+ * order need not follow, so check in offset order.
+ */
+function checkCoverage(path: string, entries: readonly SafetensorsEntry[], dataStart: number, fileSize: number): void {
+  const byOffset = [...entries].sort((x, y) => x.begin - y.begin || x.end - y.end);
+  let at = dataStart;
+  for (const e of byOffset) {
+    if (e.begin < at) {
+      throw new ModelFileError(path, `Weight file ${path} is corrupt: tensor ${e.name} overlaps the tensor before it (bytes ${e.begin - dataStart}–${e.end - dataStart}).`);
+    }
+    if (e.begin > at) {
+      throw new ModelFileError(path, `Weight file ${path} is corrupt: bytes ${at - dataStart}–${e.begin - dataStart} before tensor ${e.name} belong to no tensor.`);
+    }
+    at = e.end;
+  }
+  if (at !== fileSize) {
+    throw new ModelFileError(path, `Weight file ${path} is corrupt: its last ${fileSize - at} bytes belong to no tensor.`);
+  }
+}
+
+/** `__metadata__` is a string-to-string map by the format; anything else is refused rather than trusted. */
+function readMetadata(path: string, raw: unknown): Record<string, string> {
+  // null is what the reference implementation reads as "no metadata".
+  if (raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ModelFileError(path, `Weight file ${path} is corrupt: its __metadata__ is not an object.`);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw new ModelFileError(path, `Weight file ${path} is corrupt: __metadata__.${k} is not a string.`);
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'string' ? v.slice(0, 40) : typeof v;
+}
+
+async function readExactly(fh: FileHandle, buf: Uint8Array, position: number, path: string, what: string): Promise<void> {
   let done = 0;
   while (done < buf.byteLength) {
     const { bytesRead } = await fh.read(buf, done, Math.min(buf.byteLength - done, 1 << 30), position + done);
@@ -188,24 +235,30 @@ export async function readSafetensors(path: string, options: { filter?: (name: s
     throw new ModelFileError(path, `Weight file ${path} cannot be opened: ${(err as Error).message}`, { cause: err });
   });
   try {
-    const header = await readHeader(fh, path);
-    const out: WeightMap = new Map();
-    for (const entry of header.entries) {
-      if (options.filter && !options.filter(entry.name)) continue;
-      const len = entry.end - entry.begin;
-      // 8-byte aligned backing store so any element type can view it.
-      const bytes = new Uint8Array(new ArrayBuffer(Math.ceil(len / 8) * 8), 0, len);
-      try {
-        await readExactly(fh, bytes, entry.begin, path, `tensor ${entry.name}`);
-      } catch (err) {
-        throw new ModelFileError(path, `Weight file ${path} is truncated: tensor ${entry.name} could not be read.`, { cause: err });
-      }
-      out.set(entry.name, { storedDType: entry.dtype, shape: [...entry.shape], data: decode(entry, bytes) });
-    }
-    return out;
+    return await readTensors(fh, path, options);
+  } catch (err) {
+    throw asModelFileError(path, err, 'is not a readable safetensors file');
   } finally {
     await fh.close();
   }
+}
+
+async function readTensors(fh: FileHandle, path: string, options: { filter?: (name: string) => boolean }): Promise<WeightMap> {
+  const header = await readHeader(fh, path);
+  const out: WeightMap = new Map();
+  for (const entry of header.entries) {
+    if (options.filter && !options.filter(entry.name)) continue;
+    const len = entry.end - entry.begin;
+    // 8-byte aligned backing store so any element type can view it.
+    const bytes = new Uint8Array(new ArrayBuffer(Math.ceil(len / 8) * 8), 0, len);
+    try {
+      await readExactly(fh, bytes, entry.begin, path, `tensor ${entry.name}`);
+    } catch (err) {
+      throw new ModelFileError(path, `Weight file ${path} is truncated: tensor ${entry.name} could not be read.`, { cause: err });
+    }
+    out.set(entry.name, { storedDType: entry.dtype, shape: [...entry.shape], data: decode(entry, bytes) });
+  }
+  return out;
 }
 
 const f32 = new Float32Array(1);

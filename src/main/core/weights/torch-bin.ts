@@ -4,7 +4,7 @@
  * the handful of globals a state dict needs, so a hostile checkpoint cannot run code.
  */
 import { open } from 'node:fs/promises';
-import { InvalidInputError, ModelFileError, TandemError } from '../errors';
+import { asModelFileError, InvalidInputError, ModelFileError, TandemError } from '../errors';
 import { bfloat16ToFloat32, float32ToBfloat16, float32ToHalf, halfToFloat32 } from './half-float';
 import {
   PickleDict,
@@ -18,6 +18,7 @@ import {
   type PickleValue,
 } from './pickle-reader';
 import { PickleWriter } from './pickle-writer';
+import { runWithTimeLimit, TimeLimitError } from './time-limit';
 import type { WeightDType, WeightMap, WeightTensor } from './weight-tensor';
 import { writeStoredZip, ZipReader, type ZipEntry } from './zip-archive';
 
@@ -26,18 +27,21 @@ interface StorageType {
   itemSize: number;
 }
 
-/** `torch.<Name>Storage` → element type. Storage classes are the only torch types a state dict names. */
-const STORAGE_TYPES: Readonly<Record<string, StorageType>> = {
-  FloatStorage: { dtype: 'float32', itemSize: 4 },
-  HalfStorage: { dtype: 'float16', itemSize: 2 },
-  BFloat16Storage: { dtype: 'bfloat16', itemSize: 2 },
-  DoubleStorage: { dtype: 'float64', itemSize: 8 },
-  LongStorage: { dtype: 'int64', itemSize: 8 },
-  IntStorage: { dtype: 'int32', itemSize: 4 },
-  CharStorage: { dtype: 'int8', itemSize: 1 },
-  ByteStorage: { dtype: 'uint8', itemSize: 1 },
-  BoolStorage: { dtype: 'bool', itemSize: 1 },
-};
+/**
+ * `torch.<Name>Storage` → element type. Storage classes are the only torch types a state dict names. A Map, not
+ * an object literal: `'constructor' in {}` is true, and a pickle naming `torch.constructor` must not pass.
+ */
+const STORAGE_TYPES: ReadonlyMap<string, StorageType> = new Map([
+  ['FloatStorage', { dtype: 'float32', itemSize: 4 }],
+  ['HalfStorage', { dtype: 'float16', itemSize: 2 }],
+  ['BFloat16Storage', { dtype: 'bfloat16', itemSize: 2 }],
+  ['DoubleStorage', { dtype: 'float64', itemSize: 8 }],
+  ['LongStorage', { dtype: 'int64', itemSize: 8 }],
+  ['IntStorage', { dtype: 'int32', itemSize: 4 }],
+  ['CharStorage', { dtype: 'int8', itemSize: 1 }],
+  ['ByteStorage', { dtype: 'uint8', itemSize: 1 }],
+  ['BoolStorage', { dtype: 'bool', itemSize: 1 }],
+]);
 
 const STORAGE_NAME_BY_DTYPE: Readonly<Record<WeightDType, string>> = {
   float32: 'FloatStorage',
@@ -53,6 +57,16 @@ const STORAGE_NAME_BY_DTYPE: Readonly<Record<WeightDType, string>> = {
 
 /** 2^30 elements (4 GiB as float32): far above any BLIP/LLaVA tensor, below typed-array limits. */
 const MAX_ELEMENTS = 2 ** 30;
+/**
+ * All tensors of a checkpoint together may hold at most this many elements per byte of the file. Honest files hold
+ * ≤ 1 (every element is stored, itemSize ≥ 1; tied weights view one storage twice); views that repeat a tiny
+ * storage (stride 0, many overlapping tensors) are how a few hundred bytes would otherwise claim gigabytes.
+ */
+const ELEMENTS_PER_FILE_BYTE = 4;
+/** torch itself stops at 64 dimensions; more is a hostile shape tuple meant to make every tensor costly. */
+const MAX_RANK = 64;
+/** data.pkl of a real checkpoint parses in milliseconds; this only stops a pickle built to spin. */
+const PICKLE_TIME_LIMIT_MS = 10_000;
 
 const REBUILD_TENSOR = 'torch._utils._rebuild_tensor_v2';
 const REBUILD_PARAMETER = 'torch._utils._rebuild_parameter';
@@ -99,15 +113,21 @@ function intArg(file: string, v: PickleValue | undefined, what: string): number 
 
 function intTuple(file: string, v: PickleValue | undefined, what: string): number[] {
   if (!(v instanceof PickleTuple)) throw new ModelFileError(file, `${file}: tensor ${what} is not a tuple`);
+  if (v.items.length > MAX_RANK) throw new ModelFileError(file, `${file}: tensor ${what} has ${v.items.length} dimensions, more than torch allows`);
   return v.items.map((x) => intArg(file, x, what));
 }
 
-function torchHost(file: string): PickleHost {
+/**
+ * @param pickleBytes the size of data.pkl: the host's own work (copying OrderedDict items) is held to it, since a
+ *   memoised list can be fed to OrderedDict() again and again at two bytes a time.
+ */
+function torchHost(file: string, pickleBytes: number): PickleHost {
+  let workLeft = pickleBytes;
   const host: PickleHost = {
     checkGlobal(g) {
       const name = g.qualifiedName;
       if (CALLABLES.has(name) || TENSOR_TYPES.has(name)) return;
-      if (g.module === 'torch' && g.name in STORAGE_TYPES) return;
+      if (g.module === 'torch' && STORAGE_TYPES.has(g.name)) return;
       if (g.module === 'torch' && g.name.endsWith('Storage')) {
         throw new ModelFileError(file, `${file}: tensors stored as ${name} are not supported`);
       }
@@ -119,6 +139,8 @@ function torchHost(file: string): PickleHost {
           const dict = new PickleDict();
           const items = args[0];
           if (items instanceof PickleList || items instanceof PickleTuple) {
+            workLeft -= items.items.length;
+            if (workLeft < 0) throw new ModelFileError(file, `${file}: data.pkl rebuilds the same dictionaries over and over`);
             for (const pair of items.items) {
               if (!(pair instanceof PickleTuple) || pair.items.length !== 2) refuse(file, ORDERED_DICT);
               const [k, v] = pair.items;
@@ -134,6 +156,11 @@ function torchHost(file: string): PickleHost {
           const shape = intTuple(file, size, 'size');
           const strides = intTuple(file, stride, 'stride');
           if (shape.length !== strides.length) throw new ModelFileError(file, `${file}: tensor size and stride disagree`);
+          // Stride 0 repeats one element along a dimension: torch.save never writes it (it saves the expanded
+          // storage), and it lets a few bytes claim any number of elements.
+          if (shape.some((d, i) => d > 1 && strides[i] === 0)) {
+            throw new ModelFileError(file, `${file}: tensor has stride 0 on a dimension of size > 1, which a saved checkpoint never has`);
+          }
           const spec: TensorSpec = { storage: storage.value, offset: intArg(file, offset, 'offset'), shape, stride: strides };
           return new PickleOpaque('tensor', spec);
         }
@@ -159,13 +186,14 @@ function torchHost(file: string): PickleHost {
     persistentLoad(id) {
       const items = id instanceof PickleTuple ? id.items : [];
       const [tag, type, key, , numel] = items;
-      if (tag !== 'storage' || !(type instanceof PickleGlobal) || typeof key !== 'string' || !(type.name in STORAGE_TYPES)) {
+      const storageType = type instanceof PickleGlobal && type.module === 'torch' ? STORAGE_TYPES.get(type.name) : undefined;
+      if (tag !== 'storage' || !storageType || typeof key !== 'string') {
         throw new ModelFileError(file, `${file}: the pickle references an external object that is not a tensor storage`);
       }
       const ref: StorageRef = {
         key,
-        type: STORAGE_TYPES[type.name]!,
-        typeName: type.qualifiedName,
+        type: storageType,
+        typeName: (type as PickleGlobal).qualifiedName,
         numel: intArg(file, numel, 'storage size'),
       };
       return new PickleOpaque('storage', ref);
@@ -298,6 +326,44 @@ function isContiguous(shape: readonly number[], stride: readonly number[]): bool
 
 /** Reads every tensor of a PyTorch zip checkpoint (`pytorch_model.bin`), widening floats to float32. */
 export async function readTorchBin(path: string): Promise<WeightMap> {
+  try {
+    return await readTorchZip(path);
+  } catch (err) {
+    throw asModelFileError(path, err, 'is not a readable PyTorch checkpoint');
+  }
+}
+
+function parsePickle(path: string, pkl: Uint8Array): PickleValue {
+  try {
+    return runWithTimeLimit(() => unpickle(pkl, torchHost(path, pkl.byteLength)), PICKLE_TIME_LIMIT_MS);
+  } catch (err) {
+    if (err instanceof PickleError) {
+      throw new ModelFileError(path, `${path}: data.pkl is damaged (${err.message} at byte ${err.offset})`, { cause: err });
+    }
+    if (err instanceof TimeLimitError) {
+      throw new ModelFileError(path, `${path}: data.pkl ${err.message}; a state dict parses in milliseconds, so the file is damaged or hostile`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Refuses, before any storage is read, tensors that together claim more elements than the file could hold. */
+function checkElementBudget(path: string, fileSize: number, tensors: ReadonlyArray<[string, TensorSpec]>): void {
+  const limit = ELEMENTS_PER_FILE_BYTE * fileSize;
+  let total = 0;
+  for (const [name, t] of tensors) {
+    const numel = t.shape.reduce((a, b) => a * b, 1);
+    if (numel > MAX_ELEMENTS) {
+      throw new ModelFileError(path, `${path}: tensor ${name} has ${numel} elements, more than Tandem can hold in memory`);
+    }
+    total += numel;
+    if (total > limit) {
+      throw new ModelFileError(path, `${path}: its tensors claim ${total}+ elements, more than a ${fileSize}-byte checkpoint can hold (damaged or hostile file)`);
+    }
+  }
+}
+
+async function readTorchZip(path: string): Promise<WeightMap> {
   let zip: ZipReader;
   try {
     zip = await ZipReader.open(path);
@@ -319,15 +385,7 @@ export async function readTorchBin(path: string): Promise<WeightMap> {
     const byteorderEntry = entry('byteorder');
     const bigEndian = byteorderEntry ? new TextDecoder().decode(await zip.read(byteorderEntry)).trim() === 'big' : false;
 
-    let root: PickleValue;
-    try {
-      root = unpickle(await zip.read(pklEntry), torchHost(path));
-    } catch (err) {
-      if (err instanceof PickleError) {
-        throw new ModelFileError(path, `${path}: data.pkl is damaged (${err.message} at byte ${err.offset})`, { cause: err });
-      }
-      throw err;
-    }
+    const root = parsePickle(path, await zip.read(pklEntry));
     if (!(root instanceof PickleDict)) {
       throw new ModelFileError(path, `${path}: the checkpoint is not a dict of tensors (a state dict)`);
     }
@@ -337,6 +395,7 @@ export async function readTorchBin(path: string): Promise<WeightMap> {
       if (typeof key === 'string' && isTensor(value)) tensors.push([key, value.value]);
     }
     if (tensors.length === 0) throw new ModelFileError(path, `${path}: the checkpoint holds no tensors`);
+    checkElementBudget(path, zip.fileSize, tensors);
 
     // Tied weights share one storage: load each storage once and drop it after its last tensor.
     const refsTotal = new Map<string, number>();
@@ -368,10 +427,6 @@ export async function readTorchBin(path: string): Promise<WeightMap> {
     const out: WeightMap = new Map();
     for (const [name, t] of tensors) {
       const numel = t.shape.reduce((a, b) => a * b, 1);
-      // A stride-0 view can claim any size over a tiny storage; refuse before allocating it.
-      if (numel > MAX_ELEMENTS) {
-        throw new ModelFileError(path, `${path}: tensor ${name} has ${numel} elements, more than Tandem can hold in memory`);
-      }
       const storage = await loadStorage(t.storage);
       if (numel > 0) {
         let last = t.offset;

@@ -9,7 +9,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32, inflateRawSync } from 'node:zlib';
-import { ModelFileError } from '../errors';
+import { asModelFileError, ModelFileError } from '../errors';
 
 export interface ZipEntry {
   name: string;
@@ -28,6 +28,21 @@ const SIG_ZIP64_EOCD = 0x06064b50;
 const SIG_ZIP64_LOCATOR = 0x07064b50;
 const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
+/** Deflate cannot expand more than ~1032:1; a directory claiming more is lying about its sizes. */
+const MAX_DEFLATE_RATIO = 1032;
+/**
+ * All entries read from one archive together may produce at most this many times the file's size. PyTorch stores
+ * entries uncompressed (ratio 1), and re-packed float weights barely compress, so honest checkpoints stay far
+ * below it while a zip bomb or entries overlapping the same bytes are cut off before they allocate.
+ */
+const READ_BUDGET_FACTOR = 16;
+/** …with a floor so tiny archives of compressible test data still open. */
+const MIN_READ_BUDGET = 16 * 1024 * 1024;
+
+export interface ZipOpenOptions {
+  /** Most bytes all `read()` calls together may return; default max(16 × file size, 16 MiB). */
+  maxTotalBytes?: number;
+}
 
 /** An open zip file: read its directory once, then read entries on demand by position. */
 export class ZipReader {
@@ -36,17 +51,21 @@ export class ZipReader {
     readonly file: string,
     readonly fileSize: number,
     readonly entries: ReadonlyMap<string, ZipEntry>,
+    /** bytes `read()` may still return */
+    private budget: number,
   ) {}
 
-  static async open(file: string): Promise<ZipReader> {
+  static async open(file: string, options: ZipOpenOptions = {}): Promise<ZipReader> {
     const fh = await open(file, 'r');
     try {
       const { size } = await fh.stat();
       const entries = await readCentralDirectory(fh, file, size);
-      return new ZipReader(fh, file, size, entries);
+      const budget = options.maxTotalBytes ?? Math.max(READ_BUDGET_FACTOR * size, MIN_READ_BUDGET);
+      return new ZipReader(fh, file, size, entries, budget);
     } catch (err) {
       await fh.close();
-      throw err;
+      // A hostile directory can provoke RangeErrors in DataView reads; the user still needs the file's name.
+      throw asModelFileError(file, err, 'is not a readable zip archive');
     }
   }
 
@@ -56,6 +75,14 @@ export class ZipReader {
 
   /** Bytes of one entry, decompressed and CRC-checked, in a fresh (8-byte aligned) buffer. */
   async read(entry: ZipEntry): Promise<Uint8Array> {
+    // Charge the budget before allocating: the declared size is all we know yet, and inflate is capped to it.
+    if (entry.size + entry.compressedSize > this.budget) {
+      throw new ModelFileError(
+        this.file,
+        `${this.file}: zip entry ${entry.name} would unpack to more data than a ${this.fileSize}-byte file can honestly hold`,
+      );
+    }
+    this.budget -= entry.size + entry.compressedSize;
     const local = await readExactly(this.fh, this.file, entry.localHeaderOffset, 30, this.fileSize);
     const view = new DataView(local.buffer, local.byteOffset, local.byteLength);
     if (view.getUint32(0, true) !== SIG_LOCAL) {
@@ -68,9 +95,10 @@ export class ZipReader {
       data = raw;
     } else if (entry.method === 8) {
       try {
-        data = new Uint8Array(inflateRawSync(raw));
+        // maxOutputLength stops a bomb at its declared size instead of after it has filled memory.
+        data = new Uint8Array(inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) }));
       } catch (cause) {
-        throw new ModelFileError(this.file, `${this.file}: zip entry ${entry.name} does not inflate (damaged file)`, { cause });
+        throw new ModelFileError(this.file, `${this.file}: zip entry ${entry.name} does not inflate to its declared size (damaged file)`, { cause });
       }
       if (data.byteLength !== entry.size) {
         throw new ModelFileError(this.file, `${this.file}: zip entry ${entry.name} inflates to the wrong size`);
@@ -168,18 +196,42 @@ async function readCentralDirectory(fh: FileHandle, file: string, fileSize: numb
     while (e + 4 <= extraEnd) {
       const id = cv.getUint16(e, true);
       const len = cv.getUint16(e + 2, true);
+      const fieldEnd = e + 4 + len;
+      if (fieldEnd > extraEnd) throw new ModelFileError(file, `${file}: zip entry ${name} has a damaged extra field`);
       if (id === 1) {
         let q = e + 4;
-        if (size === 0xffffffff) { size = Number(cv.getBigUint64(q, true)); q += 8; }
-        if (compressedSize === 0xffffffff) { compressedSize = Number(cv.getBigUint64(q, true)); q += 8; }
-        if (localHeaderOffset === 0xffffffff) { localHeaderOffset = Number(cv.getBigUint64(q, true)); }
+        const u64 = (): number => {
+          if (q + 8 > fieldEnd) throw new ModelFileError(file, `${file}: zip entry ${name} has a damaged zip64 field`);
+          const v = Number(cv.getBigUint64(q, true));
+          q += 8;
+          return v;
+        };
+        if (size === 0xffffffff) size = u64();
+        if (compressedSize === 0xffffffff) compressedSize = u64();
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = u64();
       }
-      e += 4 + len;
+      e = fieldEnd;
     }
+    checkEntrySizes(file, { name, method, compressedSize, size, localHeaderOffset }, fileSize);
+    // Two entries of one name make "which one is the checkpoint" ambiguous: a classic way to smuggle data.
+    if (entries.has(name)) throw new ModelFileError(file, `${file}: zip archive holds ${name} twice`);
     entries.set(name, { name, method, crc32: crc, compressedSize, size, localHeaderOffset });
     p += 46 + nameLen + extraLen + commentLen;
   }
   return entries;
+}
+
+/** Sizes the directory declares must be possible for an entry of this file before anything is read. */
+function checkEntrySizes(file: string, e: Omit<ZipEntry, 'crc32'>, fileSize: number): void {
+  if (e.localHeaderOffset + 30 + e.compressedSize > fileSize) {
+    throw new ModelFileError(file, `${file}: zip entry ${e.name} runs past the end of the file (truncated download?)`);
+  }
+  if (e.method === 0 && e.size !== e.compressedSize) {
+    throw new ModelFileError(file, `${file}: stored zip entry ${e.name} declares ${e.size} bytes but holds ${e.compressedSize}`);
+  }
+  if (e.method === 8 && e.size > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+    throw new ModelFileError(file, `${file}: zip entry ${e.name} claims to inflate ${e.compressedSize} bytes to ${e.size}, which deflate cannot do`);
+  }
 }
 
 /** One entry to write; the data is written as-is ("stored"). */

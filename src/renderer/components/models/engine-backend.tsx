@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import type { AppSettings } from '../../../shared/api';
+import { checkEngineUrl } from '../../../shared/engine-url';
 import { useTandem } from '../../hooks/use-tandem';
 import { readableError } from '../../lib/format';
 
@@ -19,6 +20,8 @@ export function EngineBackend({ settings, onChange }: Props) {
   const [model, setModel] = useState(settings.engineModel);
   const [timeout, setTimeoutSec] = useState(String(settings.engineTimeoutSec));
   const [test, setTest] = useState<{ state: 'idle' | 'testing' } | { state: 'done'; ok: boolean; message: string }>({ state: 'idle' });
+  // Shown once the field is left with an address Tandem will not use; cleared as soon as the text changes.
+  const [urlProblem, setUrlProblem] = useState<string | null>(null);
 
   useEffect(() => {
     setUrl(settings.engineBaseUrl);
@@ -27,8 +30,26 @@ export function EngineBackend({ settings, onChange }: Props) {
   }, [settings.engineBaseUrl, settings.engineModel, settings.engineTimeoutSec]);
 
   const external = settings.chatBackend !== 'embedded';
+  const urlCheck = checkEngineUrl(url);
+  // Said before anything is sent: the photo goes with every question (shared/engine-url.ts: what counts as local).
+  const remoteHost = external && urlCheck.ok && !urlCheck.thisMachine ? urlCheck.host : null;
+
+  const commitUrl = () => {
+    if (url === settings.engineBaseUrl) return;
+    if (!urlCheck.ok) {
+      setUrlProblem(urlCheck.reason);
+      return;
+    }
+    setUrlProblem(null);
+    void onChange({ engineBaseUrl: url.trim() });
+  };
 
   const runTest = async () => {
+    if (!urlCheck.ok) {
+      setUrlProblem(urlCheck.reason);
+      setTest({ state: 'done', ok: false, message: urlCheck.reason });
+      return;
+    }
     setTest({ state: 'testing' });
     try {
       const backend = settings.chatBackend === 'embedded' ? undefined : settings.chatBackend;
@@ -67,9 +88,25 @@ export function EngineBackend({ settings, onChange }: Props) {
           value={url}
           disabled={!external}
           spellCheck={false}
-          onChange={(e) => setUrl(e.target.value)}
-          onBlur={() => url !== settings.engineBaseUrl && void onChange({ engineBaseUrl: url.trim() })}
+          aria-invalid={urlProblem ? true : undefined}
+          aria-describedby={urlProblem || remoteHost ? `${id}-url-note` : undefined}
+          onChange={(e) => {
+            setUrl(e.target.value);
+            setUrlProblem(null);
+          }}
+          onBlur={commitUrl}
         />
+        {urlProblem ? (
+          <p id={`${id}-url-note`} className="setting__hint setting__hint--problem engine__url-problem" role="alert">
+            {urlProblem} The saved address stays in use.
+          </p>
+        ) : (
+          remoteHost && (
+            <p id={`${id}-url-note`} className="setting__hint engine__remote" data-testid="engine-remote">
+              Not this computer: photos will be sent to {remoteHost} with every question.
+            </p>
+          )
+        )}
         <label htmlFor={`${id}-model`}>Model</label>
         <input
           id={`${id}-model`}

@@ -14,19 +14,39 @@ type Props = {
   model: ModelEntry;
   download: ModelDownloadProgress | undefined;
   usedFor: string[];
-  onInstall(): void;
+  onInstall(options: { deleteSources?: boolean }): void;
   onCancel(): void;
   onRemove(): Promise<boolean>;
+  onDeleteSources(): Promise<boolean>;
 };
 
+/** "2 min", "40 s": the compile's ETA in the detail line, coarser than a download's. */
+function compileEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `ETA ${s} s`;
+  const m = Math.round(s / 60);
+  return m < 60 ? `ETA ${m} min` : `ETA ${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
 /** One model pack: what it is, where it came from, its size, and download / cancel / remove. */
-export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRemove }: Props) {
+export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRemove, onDeleteSources }: Props) {
   const [confirming, setConfirming] = useState(false);
+  const [dropSources, setDropSources] = useState(false);
   const downloading = isDownloading(download);
+  const compiling = download?.phase === 'compiling';
+  const compile = compiling ? download?.compile : undefined;
   const installed = model.status === 'installed';
   const broken = model.status === 'broken';
-  const percent = download?.packTotal ? Math.min(100, (download.packBytes / download.packTotal) * 100) : null;
-  const statusLabel = downloading ? 'Downloading' : installed ? 'Installed' : broken ? 'Needs repair' : 'Not installed';
+  const percent = compiling
+    ? compile && compile.total > 0
+      ? Math.min(100, (compile.done / compile.total) * 100)
+      : null
+    : download?.packTotal
+      ? Math.min(100, (download.packBytes / download.packTotal) * 100)
+      : null;
+  const statusLabel = compiling ? 'Compiling' : downloading ? 'Downloading' : installed ? 'Installed' : broken ? 'Needs repair' : 'Not installed';
+  const onDisk = model.bytesOnDisk + (model.compiled?.bytes ?? 0);
   const source = model.repo ? `${model.repo}${model.revision ? ` @ ${model.revision.slice(0, 12)}` : ''}` : model.source === 'import' ? 'Imported folder' : '—';
 
   return (
@@ -47,8 +67,18 @@ export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRem
         </div>
         <div>
           <dt>{installed || broken ? 'On disk' : 'Download'}</dt>
-          <dd data-testid="model-size">{installed || broken ? formatBytes(model.bytesOnDisk) : model.downloadBytes ? `about ${formatBytes(model.downloadBytes)}` : '—'}</dd>
+          <dd data-testid="model-size">{installed || broken ? formatBytes(onDisk) : model.downloadBytes ? `about ${formatBytes(model.downloadBytes)}` : '—'}</dd>
         </div>
+        {model.compiled && (
+          <div className="model-card__fact--wide">
+            <dt>Compiled</dt>
+            <dd data-testid="model-compiled">
+              {[model.compiled.precision ? `${model.compiled.precision} decoder` : '', formatBytes(model.compiled.bytes), model.sourcesDeleted ? 'sources deleted' : '']
+                .filter(Boolean)
+                .join(' · ')}
+            </dd>
+          </div>
+        )}
         <div className="model-card__fact--wide">
           <dt>Source</dt>
           <dd className="model-card__repo" title={model.dir ?? undefined}>
@@ -72,25 +102,27 @@ export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRem
       {!installed && model.stagedBytes > 0 && !downloading && <p className="muted">{formatBytes(model.stagedBytes)} already downloaded; the download resumes from there.</p>}
       {download?.phase === 'failed' && download.error && (
         <p className="inline-error" role="alert">
-          Download failed: {download.error}
+          {download.compile ? 'Compile failed' : 'Download failed'}: {download.error}
         </p>
       )}
-      {download?.phase === 'cancelled' && !installed && <p className="muted">Download cancelled.</p>}
+      {download?.phase === 'cancelled' && !installed && <p className="muted">{download.compile ? 'Compile cancelled; the download is kept.' : 'Download cancelled.'}</p>}
 
       {downloading && download && (
         <div className="model-card__progress">
           <div
             className={`progress${percent === null ? ' progress--indeterminate' : ''}`}
             role="progressbar"
-            aria-label={`Downloading ${model.name}`}
+            aria-label={`${compiling ? 'Compiling' : 'Downloading'} ${model.name}`}
             aria-valuemin={0}
-            aria-valuemax={download.packTotal ?? undefined}
-            aria-valuenow={percent === null ? undefined : download.packBytes}
+            aria-valuemax={compiling ? compile?.total : (download.packTotal ?? undefined)}
+            aria-valuenow={percent === null ? undefined : compiling ? compile?.done : download.packBytes}
           >
             <div className="progress__bar" style={percent === null ? undefined : { width: `${percent}%` }} />
           </div>
           <p className="muted" data-testid="download-detail">
-            {[
+            {compiling
+              ? ['Compiling', compile?.label ?? '', compileEta(download.etaSeconds)].filter(Boolean).join(' — ')
+              : [
               download.packTotal ? `${formatBytes(download.packBytes)} of ${formatBytes(download.packTotal)}` : download.phase === 'resolving' ? 'Checking files…' : formatBytes(download.packBytes),
               download.fileCount > 0 ? `file ${Math.min(download.fileIndex + 1, download.fileCount)} of ${download.fileCount}` : '',
               formatBytesPerSec(download.bytesPerSecond),
@@ -104,16 +136,44 @@ export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRem
 
       <div className="model-card__actions">
         {downloading ? (
-          <button type="button" className="button button--quiet button--small" onClick={onCancel} aria-label={`Cancel download of ${model.name}`}>
+          <button
+            type="button"
+            className="button button--quiet button--small"
+            onClick={onCancel}
+            aria-label={`Cancel ${compiling ? 'compile' : 'download'} of ${model.name}`}
+          >
             <CloseIcon />
             Cancel
           </button>
         ) : (
           <>
             {model.known && !installed && (
-              <button type="button" className="button button--primary button--small" onClick={onInstall} aria-label={`Download ${model.name}`}>
+              <button
+                type="button"
+                className="button button--primary button--small"
+                onClick={() => onInstall(dropSources ? { deleteSources: true } : {})}
+                aria-label={`Download ${model.name}`}
+              >
                 <DownloadIcon />
-                {broken ? 'Repair' : model.stagedBytes > 0 ? 'Resume download' : 'Download'}
+                {broken ? (model.compilable && !model.compiled ? 'Compile' : 'Repair') : model.stagedBytes > 0 ? 'Resume download' : 'Download'}
+              </button>
+            )}
+            {model.known && !installed && !broken && model.compilable && (
+              <label className="check-inline" title="The pack runs from the compiled folder; a recompile then needs a new download.">
+                <input type="checkbox" checked={dropSources} onChange={(e) => setDropSources(e.target.checked)} />
+                <span>Delete the downloaded weights once compiled</span>
+              </label>
+            )}
+            {installed && model.compiled && !model.sourcesDeleted && (
+              <button
+                type="button"
+                className="button button--quiet button--small"
+                onClick={() => void onDeleteSources()}
+                aria-label={`Delete the downloaded weights of ${model.name}`}
+                title="Keeps the compiled model; frees the space the downloaded weights take."
+              >
+                <TrashIcon />
+                Delete sources
               </button>
             )}
             {(installed || broken) &&

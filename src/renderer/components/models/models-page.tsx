@@ -11,7 +11,7 @@ type Props = { models: Models; settings: AppSettings | null; onSettings(patch: P
 /** Model packs: installed and available, downloads, import, removal, which pack does what, and the chat engine. */
 export function ModelsPage({ models, settings, onSettings }: Props) {
   const list = models.list ?? [];
-  const onDisk = list.reduce((n, m) => n + (m.status === 'installed' ? m.bytesOnDisk : 0), 0);
+  const onDisk = list.reduce((n, m) => n + (m.status === 'installed' ? m.bytesOnDisk + (m.compiled?.bytes ?? 0) : 0), 0);
   const usedFor = (name: string) => (settings ? ROLES.filter((r) => settings[r.key] === name).map((r) => r.label) : []);
   return (
     <div className="page" aria-labelledby="models-title">
@@ -53,9 +53,10 @@ export function ModelsPage({ models, settings, onSettings }: Props) {
                 model={m}
                 download={models.downloads.get(m.name)}
                 usedFor={usedFor(m.name)}
-                onInstall={() => models.install(m.name)}
+                onInstall={(options) => models.install(m.name, options)}
                 onCancel={() => models.cancelInstall(m.name)}
                 onRemove={() => models.remove(m.name)}
+                onDeleteSources={() => models.deleteSources(m.name)}
               />
             ))}
           </ul>
@@ -68,7 +69,8 @@ export function ModelsPage({ models, settings, onSettings }: Props) {
             Chat engine
           </h2>
           <p className="muted">
-            The embedded LLaVA runs on the CPU. For LLaVA‑1.5‑7B and larger, point Tandem at an engine you already run (Ollama, llama.cpp server, vLLM).
+            The embedded LLaVA runs on the CPU from graphs Tandem compiles once per pack (LLaVA‑1.5‑7B and ‑13B with a 4‑bit decoder: about 8 and 16 GB
+            of memory). For bigger models or a GPU, point Tandem at an engine you already run (Ollama, llama.cpp server, vLLM).
           </p>
           <EngineBackend settings={settings} onChange={onSettings} />
         </section>

@@ -1,0 +1,71 @@
+/**
+ * Registers checkpoint tensors as graph initializers, one tensor at a time, in the precision asked for:
+ *  - 'fp32': MatMul with the weight transposed to [in, out];
+ *  - 'int8': DynamicQuantizeMatMul, int8 columns (blocks.ts' pattern);
+ *  - 'q4':   MatMulNBits straight from PyTorch's [out, in] rows.
+ */
+import { linear, quantizeColumnsInt8, transposeMatrix } from '../onnx/blocks';
+import { attr, type GraphBuilder } from '../onnx/graph-builder';
+import type { LlavaCheckpoint } from './checkpoint-reader';
+import { quantizeRowsQ4, Q4_BLOCK } from './q4-quantize';
+
+export type LinearPrecision = 'fp32' | 'int8' | 'q4';
+
+/**
+ * MatMulNBits' accuracy_level: the lowest precision its kernel may use for the activations. 0 keeps them
+ * float32; 4 lets CPUs with int8 dot products quantise activations to int8 per block (faster, less exact).
+ */
+export type Q4AccuracyLevel = 0 | 1 | 2 | 3 | 4;
+
+export class GraphWeights {
+  constructor(
+    readonly g: GraphBuilder,
+    private readonly ckpt: LlavaCheckpoint,
+    private readonly precision: LinearPrecision,
+    private readonly accuracyLevel: Q4AccuracyLevel = 0,
+    /** called after each tensor is registered: a streaming writer moves it to disk there */
+    private readonly spill: () => Promise<void> = async () => {},
+  ) {}
+
+  /** A float tensor under its checkpoint name, reshaped to `dims` when given (same element count). */
+  async tensor(name: string, shape: number[], dims: number[] = shape): Promise<string> {
+    const data = await this.ckpt.float(name, shape);
+    const out = this.g.initializer(name, { type: 'float32', data, dims });
+    await this.spill();
+    return out;
+  }
+
+  /** x @ Wᵀ (+ b) for a PyTorch Linear named `prefix` with weight [n, k]. */
+  async linear(x: string, prefix: string, k: number, n: number, bias: boolean): Promise<string> {
+    const w = await this.ckpt.float(`${prefix}.weight`, [n, k]);
+    const b = bias ? await this.tensor(`${prefix}.bias`, [n]) : undefined;
+    const y = this.linearFrom(x, prefix, w, k, n, b);
+    await this.spill();
+    return y;
+  }
+
+  /** Same as `linear` for a weight already in memory as [n, k] rows (a tied lm_head reuses the embeddings). */
+  linearFrom(x: string, prefix: string, rows: Float32Array, k: number, n: number, bias?: string): string {
+    const g = this.g;
+    if (this.precision === 'q4') {
+      const q = quantizeRowsQ4(rows, n, k);
+      const pw = g.initializer(`${prefix}.weight_Q4`, { type: 'uint8', data: q.packed, dims: [n, q.blocks, Q4_BLOCK / 2] });
+      const sc = g.initializer(`${prefix}.weight_scales`, { type: 'float32', data: q.scales, dims: [n * q.blocks] });
+      const attrs = { K: attr.int(k), N: attr.int(n), bits: attr.int(4), block_size: attr.int(Q4_BLOCK), accuracy_level: attr.int(this.accuracyLevel) };
+      const [y] = g.node('MatMulNBits', [x, pw, sc], attrs, { domain: 'com.microsoft', name: `${prefix}_q4` }) as [string];
+      return bias ? g.add(y, bias, prefix) : y;
+    }
+    const cols = transposeMatrix(rows, n, k);
+    if (this.precision === 'int8') {
+      const { q, scale } = quantizeColumnsInt8(cols, k, n);
+      return linear(g, x, {
+        kind: 'int8',
+        weight: g.initializer(`${prefix}.weight_int8`, { type: 'int8', data: q, dims: [k, n] }),
+        scale: g.initializer(`${prefix}.weight_scale`, { type: 'float32', data: scale, dims: [n] }),
+        zeroPoint: g.initializer(`${prefix}.weight_zero_point`, { type: 'int8', data: new Int8Array(n), dims: [n] }),
+        ...(bias ? { bias } : {}),
+      }, prefix);
+    }
+    return linear(g, x, { weight: g.initializer(`${prefix}.weight`, { type: 'float32', data: cols, dims: [k, n] }), ...(bias ? { bias } : {}) }, prefix);
+  }
+}

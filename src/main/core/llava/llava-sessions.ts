@@ -1,0 +1,126 @@
+/**
+ * The three ONNX graphs of a LLaVA pack as onnxruntime sessions (opened through onnx/runtime.ts), with typed
+ * calls: encode an image, embed token ids, run the decoder over new positions on top of a KV cache. The graph
+ * interface is the transformers.js layout, which Tandem's LLaVA compiler writes too.
+ */
+import { join } from 'node:path';
+import { ModelFileError } from '../errors';
+import { llavaOnnxPath, type LlavaDTypes } from '../models/known-packs';
+import type { NdArray } from '../onnx/nd-array';
+import { createInferenceSession, type InferenceRunner } from '../onnx/runtime';
+import { KvCache, type KvLayer } from './llava-kv-cache';
+import type { PixelValues } from './llava-preprocess';
+
+export interface ImageFeatures {
+  /** [positions, hidden], row-major. */
+  data: Float32Array;
+  positions: number;
+  hidden: number;
+}
+
+export interface DecoderOutput {
+  /** Next-token logits of the last fed position, or null when they were not asked for. */
+  lastLogits: Float32Array | null;
+  cache: KvCache;
+}
+
+/** The part of the sessions the decode loop uses; tests can stand in for it. */
+export interface LlavaDecoder {
+  embed(ids: readonly number[]): Promise<Float32Array>;
+  /** Feeds `seqLen` new positions (their embeddings) after `past`; returns the extended cache. */
+  decode(embeds: Float32Array, seqLen: number, past: KvCache, wantLogits: boolean): Promise<DecoderOutput>;
+  emptyCache(): KvCache;
+}
+
+export interface LlavaSessionOptions {
+  threads: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+function int64(values: ArrayLike<number>, dims: number[]): NdArray {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
+  return { type: 'int64', data, dims };
+}
+
+export class LlavaSessions implements LlavaDecoder {
+  private constructor(
+    private readonly vision: InferenceRunner,
+    private readonly embedder: InferenceRunner,
+    private readonly decoder: InferenceRunner,
+    readonly layers: number,
+    private readonly options: LlavaSessionOptions,
+  ) {}
+
+  static async open(modelDir: string, dtypes: LlavaDTypes, options: LlavaSessionOptions): Promise<LlavaSessions> {
+    // CPU, as the transformers.js path ran: the decoder's shapes change every step, and the packs' q4/int8
+    // operators (MatMulNBits) are CPU kernels.
+    const open = (c: keyof LlavaDTypes) =>
+      createInferenceSession(join(modelDir, llavaOnnxPath(c, dtypes[c])), { executionProvider: 'cpu', intraOpThreads: options.threads, interOpThreads: 1 });
+    const vision = await open('vision_encoder');
+    const embedder = await open('embed_tokens');
+    const decoder = await open('decoder_model_merged');
+    // The layer count comes from the graph itself: compiled Llama configs leave num_hidden_layers at its default.
+    const layers = decoder.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
+    if (layers === 0) {
+      await Promise.all([vision.dispose(), embedder.dispose(), decoder.dispose()]);
+      throw new ModelFileError(llavaOnnxPath('decoder_model_merged', dtypes.decoder_model_merged), `${modelDir}: the decoder graph has no past_key_values inputs.`);
+    }
+    return new LlavaSessions(vision, embedder, decoder, layers, options);
+  }
+
+  emptyCache(): KvCache {
+    return KvCache.empty(this.layers, this.options.kvHeads, this.options.headDim);
+  }
+
+  async encodeImage(pixels: PixelValues): Promise<ImageFeatures> {
+    const out = (await this.vision.run({ pixel_values: { type: 'float32', data: pixels.data, dims: pixels.dims } }, ['image_features']))['image_features'];
+    if (!out || out.type !== 'float32' || out.dims.length !== 3) throw new ModelFileError('vision_encoder', 'The vision encoder gave no [batch, positions, hidden] image_features.');
+    return { data: out.data, positions: out.dims[1]!, hidden: out.dims[2]! };
+  }
+
+  async embed(ids: readonly number[]): Promise<Float32Array> {
+    const out = (await this.embedder.run({ input_ids: int64(ids, [1, ids.length]) }, ['inputs_embeds']))['inputs_embeds'];
+    if (!out || out.type !== 'float32') throw new ModelFileError('embed_tokens', 'The embedding graph gave no float inputs_embeds.');
+    return out.data;
+  }
+
+  async decode(embeds: Float32Array, seqLen: number, past: KvCache, wantLogits: boolean): Promise<DecoderOutput> {
+    const total = past.length + seqLen;
+    const hidden = embeds.length / seqLen;
+    const positions = new Array<number>(seqLen);
+    for (let i = 0; i < seqLen; i++) positions[i] = past.length + i;
+    const feeds: Record<string, NdArray> = {
+      inputs_embeds: { type: 'float32', data: embeds, dims: [1, seqLen, hidden] },
+      attention_mask: { type: 'int64', data: new BigInt64Array(total).fill(1n), dims: [1, total] },
+      position_ids: int64(positions, [1, seqLen]),
+    };
+    const outputs: string[] = wantLogits ? ['logits'] : [];
+    past.layers.forEach((l, i) => {
+      feeds[`past_key_values.${i}.key`] = l.key;
+      feeds[`past_key_values.${i}.value`] = l.value;
+      outputs.push(`present.${i}.key`, `present.${i}.value`);
+    });
+    const out = await this.decoder.run(feeds, outputs);
+    const layers: KvLayer[] = [];
+    for (let i = 0; i < this.layers; i++) {
+      const key = out[`present.${i}.key`];
+      const value = out[`present.${i}.value`];
+      if (key?.type !== 'float32' || value?.type !== 'float32') throw new ModelFileError('decoder_model_merged', `The decoder gave no float present.${i} keys/values.`);
+      layers.push({ key, value });
+    }
+    let lastLogits: Float32Array | null = null;
+    if (wantLogits) {
+      const logits = out['logits'];
+      if (logits?.type !== 'float32') throw new ModelFileError('decoder_model_merged', 'The decoder gave no float logits.');
+      const vocab = logits.dims[2]!;
+      lastLogits = logits.data.subarray((seqLen - 1) * vocab, seqLen * vocab);
+    }
+    return { lastLogits, cache: new KvCache(layers, total) };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.vision.dispose(), this.embedder.dispose(), this.decoder.dispose()]);
+  }
+}
