@@ -11,9 +11,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { BlipEngine } from '../src/main/core/blip/blip-engine';
-import type { BlipModel } from '../src/main/core/blip/blip-model';
-import { loadBlipModel } from '../src/main/core/blip/blip-model';
+import { BlipSessions } from '../src/main/core/blip/blip-sessions';
+import type { BlipEngine } from '../src/main/core/blip/blip-engine';
+import { loadBlipEngine } from '../src/main/core/blip/blip-engine';
 import { compileBlip } from '../src/main/core/blip/compile-blip';
 import type { GenerationSettings } from '../src/main/core/blip/generate';
 import { generate } from '../src/main/core/blip/generate';
@@ -57,7 +57,7 @@ interface RunStats {
  * Greedy captions of exactly 20 tokens (min = max = 20) through the same steps caption() takes, timing each:
  * preprocessing, vision encoder, cross-attention keys/values, decoding.
  */
-async function captionRun(engine: BlipEngine, model: BlipModel, images: Buffer[], batch: number): Promise<RunStats> {
+async function captionRun(engine: BlipSessions, model: BlipEngine, images: Buffer[], batch: number): Promise<RunStats> {
   const s = { preprocessMs: 0, encoderMs: 0, crossKvMs: 0, decoderMs: 0 };
   const tokens: number[][] = [];
   const firstLogits: Float32Array[] = [];
@@ -174,7 +174,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`\n[${variant}]`);
     t = performance.now();
     const stages: string[] = [];
-    const model = await loadBlipModel({
+    const model = await loadBlipEngine({
       modelDir,
       cacheDir,
       threads,
@@ -187,10 +187,10 @@ export async function run(args: string[]): Promise<void> {
     await model.dispose();
     t = performance.now();
     const quantization = variant === 'int8' ? 'int8' : 'none';
-    const warm = await loadBlipModel({ modelDir, cacheDir, threads, graphOptimization: opt, spinWait, quantization });
+    const warm = await loadBlipEngine({ modelDir, cacheDir, threads, graphOptimization: opt, spinWait, quantization });
     console.log(`  load (compiled, cached): ${fmt(ms(t) / 1000, 2)} s   rss ${fmt(rssMb(), 0)} MB`);
     // The same compiled entry opened as a bare engine, for per-phase timing.
-    const engine = await BlipEngine.open(await compileBlip(modelDir, cacheDir, { quantization }), { intraOpThreads: threads, graphOptimization: opt, spinWait });
+    const engine = await BlipSessions.open(await compileBlip(modelDir, cacheDir, { quantization }), { intraOpThreads: threads, graphOptimization: opt, spinWait });
     // one warm-up caption so first-run allocations do not count
     await warm.caption([images[0]!], { maxLength: 4 });
     await warm.dispose();
@@ -211,7 +211,7 @@ export async function run(args: string[]): Promise<void> {
     }
     if (values['thread-sweep']) {
       for (const n of [1, 2, 4].filter((x) => x !== threads && x <= availableParallelism())) {
-        const e = await BlipEngine.open(await compileBlip(modelDir, cacheDir, { quantization }), { intraOpThreads: n, graphOptimization: opt, spinWait });
+        const e = await BlipSessions.open(await compileBlip(modelDir, cacheDir, { quantization }), { intraOpThreads: n, graphOptimization: opt, spinWait });
         report(`batch 1, ${n} thread(s)`, await captionRun(e, warm, images.slice(0, 4), 1), 4);
         await e.dispose();
       }

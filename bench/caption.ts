@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadBlipModel } from '../src/main/core/blip/blip-model';
+import { loadBlipEngine } from '../src/main/core/blip/blip-engine';
 import { modelPixels } from '../src/main/core/blip/preprocess';
 import { openCore, type Core } from '../src/main/core/core';
 import { ensureTestModel } from '../src/main/core/test-models/test-model-cache';
@@ -71,7 +71,7 @@ async function pipelineRun(core: Core, batchSize: number, threads: number) {
 
 /** The engine alone, in this process: decode + resize + caption, sequential, no queue, no database. */
 async function bareRun(modelDir: string, cacheDir: string, paths: string[], batchSize: number, threads: number) {
-  const model = await loadBlipModel({ modelDir, cacheDir, threads });
+  const model = await loadBlipEngine({ modelDir, cacheDir, threads });
   try {
     const t0 = performance.now();
     let decodeMs = 0;

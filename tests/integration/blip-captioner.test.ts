@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BlipModel } from '../../src/main/core/blip/blip-model';
-import { loadBlipModel } from '../../src/main/core/blip/blip-model';
+import type { BlipEngine } from '../../src/main/core/blip/blip-engine';
+import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { beamSearch } from '../../src/main/core/blip/generate';
 import { preprocessBlipImage } from '../../src/main/core/blip/preprocess';
 import { BlipReference } from '../../src/main/core/test-models/blip-reference';
@@ -15,7 +15,7 @@ import { ensureTestModel } from '../../src/main/core/test-models/test-model-cach
 import { readSafetensors } from '../../src/main/core/weights/safetensors';
 import { maxAbsDiff, patternPng, ReferenceStepModel, solidPng } from './blip-helpers';
 
-let model: BlipModel;
+let model: BlipEngine;
 let ref: BlipReference;
 let cacheDir: string;
 let images: Buffer[];
@@ -24,7 +24,7 @@ const TOL = 1e-4;
 beforeAll(async () => {
   const dir = await ensureTestModel('tiny-captioner');
   cacheDir = await mkdtemp(join(tmpdir(), 'tandem-blip-cap-'));
-  model = await loadBlipModel({ modelDir: dir, cacheDir, threads: 1 });
+  model = await loadBlipEngine({ modelDir: dir, cacheDir, threads: 1 });
   ref = new BlipReference(model.spec, await readSafetensors(join(dir, 'model.safetensors')));
   images = [await patternPng(1), await solidPng([250, 20, 20]), await patternPng(2), await solidPng([10, 120, 240]), await patternPng(3)];
 });

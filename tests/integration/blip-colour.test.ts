@@ -4,18 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BlipModel } from '../../src/main/core/blip/blip-model';
-import { loadBlipModel } from '../../src/main/core/blip/blip-model';
+import type { BlipEngine } from '../../src/main/core/blip/blip-engine';
+import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { expectedColourWord } from '../../src/main/core/test-models/colour-blip';
 import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
 import { solidPng } from './blip-helpers';
 
-let model: BlipModel;
+let model: BlipEngine;
 let work: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'tandem-blip-colour-'));
-  model = await loadBlipModel({ modelDir: await ensureTestModel('colour'), cacheDir: join(work, 'cache'), threads: 1 });
+  model = await loadBlipEngine({ modelDir: await ensureTestModel('colour'), cacheDir: join(work, 'cache'), threads: 1 });
 });
 
 afterAll(async () => {

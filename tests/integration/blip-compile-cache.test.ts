@@ -3,7 +3,7 @@ import { cp, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBlipModel } from '../../src/main/core/blip/blip-model';
+import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { compileBlip } from '../../src/main/core/blip/compile-blip';
 import { ModelFileError } from '../../src/main/core/errors';
 import { randomBlipWeights, tinyCaptionerConfig, writeTinyBlipCaptioner } from '../../src/main/core/test-models/tiny-blip';
@@ -111,7 +111,7 @@ describe('model cache', () => {
       expect(Buffer.compare(await readFile(join(fromBin.dir, f)), await readFile(join(fromSt.dir, f)))).toBe(0);
     }
     const img = await patternPng(7);
-    const [m1, m2] = [await loadBlipModel({ modelDir: binDir, cacheDir: cache, threads: 1 }), await loadBlipModel({ modelDir: good, cacheDir: cache, threads: 1 })];
+    const [m1, m2] = [await loadBlipEngine({ modelDir: binDir, cacheDir: cache, threads: 1 }), await loadBlipEngine({ modelDir: good, cacheDir: cache, threads: 1 })];
     try {
       const [c1] = await m1.caption([img], { returnLogits: true });
       const [c2] = await m2.caption([img], { returnLogits: true });
@@ -174,9 +174,9 @@ describe('bad input fails with a specific error and leaves nothing half-written'
     await expectCompileError(v, /has no tensor text_decoder\.bert\.encoder\.layer\.2\./);
   });
 
-  it('loadBlipModel surfaces the same error', async () => {
+  it('loadBlipEngine surfaces the same error', async () => {
     const v = await variant((d) => editConfig(d, (c) => (c.model_type = 'clip')));
-    await expect(loadBlipModel({ modelDir: v.dir, cacheDir: v.cache })).rejects.toBeInstanceOf(ModelFileError);
+    await expect(loadBlipEngine({ modelDir: v.dir, cacheDir: v.cache })).rejects.toBeInstanceOf(ModelFileError);
     expect(await cacheEntries(v.cache)).toEqual([]);
   });
 });
@@ -194,8 +194,8 @@ describe('tied-weight storage variants', () => {
       }),
     );
     const img = await patternPng(3);
-    const a = await loadBlipModel({ modelDir: good, cacheDir: v.cache, threads: 1 });
-    const b = await loadBlipModel({ modelDir: v.dir, cacheDir: v.cache, threads: 1 });
+    const a = await loadBlipEngine({ modelDir: good, cacheDir: v.cache, threads: 1 });
+    const b = await loadBlipEngine({ modelDir: v.dir, cacheDir: v.cache, threads: 1 });
     try {
       const ids = [a.spec.text.bosTokenId, 20, 37];
       expect(await b.logitsFor(img, ids)).toEqual(await a.logitsFor(img, ids));

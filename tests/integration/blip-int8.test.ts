@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBlipModel } from '../../src/main/core/blip/blip-model';
+import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
 import { patternPng, solidPng } from './blip-helpers';
 
@@ -18,8 +18,8 @@ afterAll(async () => {
 describe('int8 BLIP', () => {
   it('compiles to its own entry with logits close to float32', async () => {
     const dir = await ensureTestModel('tiny-captioner');
-    const fp = await loadBlipModel({ modelDir: dir, cacheDir, threads: 1 });
-    const q = await loadBlipModel({ modelDir: dir, cacheDir, threads: 1, quantization: 'int8' });
+    const fp = await loadBlipEngine({ modelDir: dir, cacheDir, threads: 1 });
+    const q = await loadBlipEngine({ modelDir: dir, cacheDir, threads: 1, quantization: 'int8' });
     try {
       expect(basename(q.compiledDir)).toMatch(/^blip-int8-/);
       expect(q.compiledDir).not.toBe(fp.compiledDir);
@@ -40,7 +40,7 @@ describe('int8 BLIP', () => {
   });
 
   it('the colour model still names colours', async () => {
-    const q = await loadBlipModel({ modelDir: await ensureTestModel('colour'), cacheDir, threads: 1, quantization: 'int8' });
+    const q = await loadBlipEngine({ modelDir: await ensureTestModel('colour'), cacheDir, threads: 1, quantization: 'int8' });
     try {
       const out = await q.caption([await solidPng([255, 0, 0]), await solidPng([0, 255, 0]), await solidPng([0, 0, 255])]);
       expect(out.map((o) => o.text)).toEqual(['a photo of red', 'a photo of green', 'a photo of blue']);

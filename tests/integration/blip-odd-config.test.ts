@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BlipModel } from '../../src/main/core/blip/blip-model';
-import { loadBlipModel } from '../../src/main/core/blip/blip-model';
+import type { BlipEngine } from '../../src/main/core/blip/blip-engine';
+import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { preprocessBlipImage } from '../../src/main/core/blip/preprocess';
 import type { BlipPackConfig } from '../../src/main/core/test-models/blip-pack-files';
 import { writeBlipPack } from '../../src/main/core/test-models/blip-pack-files';
@@ -39,7 +39,7 @@ const config: BlipPackConfig = {
 };
 
 let work: string;
-let model: BlipModel;
+let model: BlipEngine;
 let ref: BlipReference;
 
 beforeAll(async () => {
@@ -48,7 +48,7 @@ beforeAll(async () => {
   const weights = randomBlipWeights(config, 77);
   for (const t of weights.values()) t.storedDType = 'float16';
   await writeBlipPack(dir, config, tinyVocab(), weights);
-  model = await loadBlipModel({ modelDir: dir, cacheDir: join(work, 'cache'), threads: 1 });
+  model = await loadBlipEngine({ modelDir: dir, cacheDir: join(work, 'cache'), threads: 1 });
   ref = new BlipReference(model.spec, await readSafetensors(join(dir, 'model.safetensors')));
 });
 

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BlipModel } from '../../src/main/core/blip/blip-model';
-import { loadBlipModel } from '../../src/main/core/blip/blip-model';
+import type { BlipEngine } from '../../src/main/core/blip/blip-engine';
+import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { beamSearch } from '../../src/main/core/blip/generate';
 import { preprocessBlipImage } from '../../src/main/core/blip/preprocess';
 import { BlipReference } from '../../src/main/core/test-models/blip-reference';
@@ -12,8 +12,8 @@ import { ensureTestModel } from '../../src/main/core/test-models/test-model-cach
 import { readSafetensors } from '../../src/main/core/weights/safetensors';
 import { maxAbsDiff, patternPng, ReferenceStepModel, solidPng } from './blip-helpers';
 
-let vqa: BlipModel;
-let colourVqa: BlipModel;
+let vqa: BlipEngine;
+let colourVqa: BlipEngine;
 let ref: BlipReference;
 let cacheDir: string;
 let images: Buffer[];
@@ -22,9 +22,9 @@ const questions = ['what is in the photo?', 'is it red?', 'how many dogs are the
 beforeAll(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), 'tandem-blip-vqa-'));
   const dir = await ensureTestModel('tiny-vqa');
-  vqa = await loadBlipModel({ modelDir: dir, cacheDir, threads: 1 });
+  vqa = await loadBlipEngine({ modelDir: dir, cacheDir, threads: 1 });
   ref = new BlipReference(vqa.spec, await readSafetensors(join(dir, 'model.safetensors')));
-  colourVqa = await loadBlipModel({ modelDir: await ensureTestModel('colour-vqa'), cacheDir, threads: 1 });
+  colourVqa = await loadBlipEngine({ modelDir: await ensureTestModel('colour-vqa'), cacheDir, threads: 1 });
   images = [await solidPng([255, 0, 0]), await solidPng([0, 255, 0]), await solidPng([0, 0, 255]), await patternPng(4), await solidPng([255, 255, 255])];
 });
 

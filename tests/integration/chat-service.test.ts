@@ -156,6 +156,13 @@ describe('chat service', () => {
     core.settings.set({ chatBackend: 'ollama' });
   });
 
+  it('a message longer than the cap is refused before anything is stored, on the core path the CLI uses too', () => {
+    const stored = () => core.chat.store.listForPhoto(photoId).reduce((n, c) => n + core.chat.store.messages(c.id).length, 0);
+    const before = stored();
+    expect(() => core.chat.send({ photoId, text: 'why '.repeat(2_001) })).toThrow(/at most 8000 characters/);
+    expect(stored()).toBe(before);
+  });
+
   it('a BLIP question without the VQA model installed is refused up front', async () => {
     const env = await dispatch(createCoreHandlers(core), 'chat.send', { photoId, text: 'How many squares are there?' });
     expect(env).toMatchObject({ ok: false, error: { code: 'model_missing', message: expect.stringContaining("Model 'colour-vqa' is not installed") } });

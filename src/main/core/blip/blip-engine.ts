@@ -1,210 +1,267 @@
 /**
- * Runs the compiled BLIP graphs: image → embeds, embeds → cross keys/values, question → states, and a
- * decoder with its KV cache that the generator steps through.
+ * The BLIP engine's public face. `loadBlipEngine` compiles a Hugging Face BLIP folder into the model cache
+ * (once), opens the graphs and returns an object that captions photos, answers questions about them and
+ * exposes logits for verification. The CLI (`tandem caption`, `tandem ask`) and the captioning queue use this;
+ * everything below it is an implementation detail.
+ *
+ *   const blip = await loadBlipEngine({ modelDir, cacheDir });
+ *   const [{ text }] = await blip.caption(['cat.jpg']);            // "a cat sitting on a couch"
+ *   const { text: answer } = await blip.answer('cat.jpg', 'how many cats?');   // VQA models only
+ *   await blip.dispose();
  */
 import { join } from 'node:path';
-import type { NdFloat32 } from '../onnx/nd-array';
-import { float32, int64 } from '../onnx/nd-array';
-import type { InferenceRunner, RuntimeOptions } from '../onnx/runtime';
-import { createInferenceSession } from '../onnx/runtime';
-import type { BlipSpec } from './blip-config';
-import type { CompiledBlip } from './compile-blip';
-import { CROSS_KV_INPUT } from './cross-kv-graph';
-import type { StepModel } from './generate';
-import {
-  crossKey,
-  crossValue,
-  DECODER_ENCODER_MASK,
-  DECODER_INPUT_IDS,
-  DECODER_LOGITS,
-  pastKey,
-  pastValue,
-  presentKey,
-  presentValue,
-} from './text-decoder-graph';
-import { ENCODER_ATTENTION_MASK, ENCODER_IMAGE_EMBEDS, ENCODER_INPUT_IDS, ENCODER_OUTPUT } from './text-encoder-graph';
-import { VISION_INPUT, VISION_OUTPUT } from './vision-graph';
+import { InvalidInputError, ModelFileError } from '../errors';
+import type { ExecutionProviderChoice, GraphOptimization } from '../onnx/runtime';
+import type { BlipArchitecture, BlipSpec } from './blip-config';
+import { BlipSessions } from './blip-sessions';
+import { compileBlip } from './compile-blip';
+import type { Quantization } from './graph-params';
+import type { GenerationSettings } from './generate';
+import { beamSearch, generate } from './generate';
+import type { BlipImageConfig, DecodedRgb } from './preprocess';
+import { preprocessBlipBatch, readBlipImageConfig } from './preprocess';
+import type { BlipTokenizer } from './tokenizer';
+import { loadBlipTokenizer } from './tokenizer';
+import { MAX_CONFIG_JSON_BYTES, readModelJson } from '../weights/model-json';
 
-/** Encoder keys [rows, heads, hd, encSeq] and values [rows, heads, encSeq, hd] for every decoder layer, plus the encoder mask. */
-export interface CrossAttentionInputs {
-  keys: Float32Array[];
-  values: Float32Array[];
-  mask: BigInt64Array;
-  rows: number;
-  encSeq: number;
+/** A file path, encoded image bytes, or pixels already decoded to RGB. */
+export type BlipImageInput = string | Buffer | DecodedRgb;
+
+export interface LoadBlipEngineOptions {
+  /** a Hugging Face BLIP folder: config.json, preprocessor_config.json, tokenizer files, weights */
+  modelDir: string;
+  /** where compiled graphs are kept, keyed by a hash of config and weights */
+  cacheDir: string;
+  /** intra-op threads for onnxruntime; default: all cores up to 8 */
+  threads?: number;
+  executionProvider?: ExecutionProviderChoice;
+  graphOptimization?: GraphOptimization;
+  /** onnxruntime thread spin-waiting (default on); see RuntimeOptions.spinWait */
+  spinWait?: boolean;
+  /**
+   * 'int8' compiles linear layers with int8 weights (DynamicQuantizeMatMul): faster on CPU, outputs close to
+   * but not identical with float32. Default 'none'.
+   */
+  quantization?: Quantization;
+  /** compile stages ('hashing', 'compiling vision encoder', …) for a progress line */
+  onProgress?: (stage: string) => void;
 }
 
-/** Copies rows (outer-axis slices of `rowSize` elements) into a new array in the order given. */
-export function gatherRows<T extends Float32Array | BigInt64Array>(data: T, rowSize: number, rows: readonly number[]): T {
-  const out = new (data.constructor as { new (n: number): T })(rows.length * rowSize);
-  rows.forEach((r, i) => out.set(data.subarray(r * rowSize, (r + 1) * rowSize) as never, i * rowSize));
-  return out;
+/** Generation settings; unset ones come from the model's text_config (transformers' defaults: max 20, greedy). */
+export interface BlipGenerateOptions {
+  /** total tokens including bos and prompt, as transformers counts */
+  maxLength?: number;
+  minLength?: number;
+  numBeams?: number;
+  lengthPenalty?: number;
+  earlyStopping?: boolean | 'never';
+  repetitionPenalty?: number;
+  noRepeatNgramSize?: number;
+  /** checked between decoding steps; aborting rejects with the signal's reason */
+  signal?: AbortSignal;
+  /** keep each step's raw logits (greedy only) */
+  returnLogits?: boolean;
+  /** run the beam-search algorithm even with numBeams 1 (transformers would pick greedy); for tests */
+  forceBeamSearch?: boolean;
 }
 
-export class BlipEngine {
-  private constructor(
+export interface CaptionOptions extends BlipGenerateOptions {
+  /** text the caption continues, e.g. "a photography of"; the returned text includes it, as transformers' */
+  prompt?: string;
+  /** photos per decoder batch; default 8 */
+  batchSize?: number;
+  /** called after each batch */
+  onBatch?: (done: number, total: number) => void;
+}
+
+export interface BlipOutput {
+  /** decoded with special tokens skipped */
+  text: string;
+  /** the whole sequence: bos, prompt, generated tokens, eos when reached */
+  tokenIds: number[];
+  stepLogits?: Float32Array[];
+}
+
+export interface ImageEmbeddings {
+  data: Float32Array;
+  /** [images, tokens, vision hidden size] */
+  dims: [number, number, number];
+}
+
+export interface BlipEngine {
+  readonly architecture: BlipArchitecture;
+  readonly spec: BlipSpec;
+  readonly tokenizer: BlipTokenizer;
+  readonly imageConfig: BlipImageConfig;
+  /** the compiled cache entry in use */
+  readonly compiledDir: string;
+  readonly executionProvider: string;
+  /** Captions photos (captioning models). One result per input, in order. */
+  caption(images: readonly BlipImageInput[], options?: CaptionOptions): Promise<BlipOutput[]>;
+  /** Answers a question about a photo (question-answering models). */
+  answer(image: BlipImageInput, question: string, options?: BlipGenerateOptions): Promise<BlipOutput>;
+  /** The vision encoder's output (post-LayerNorm image embeds). */
+  encodeImages(images: readonly BlipImageInput[]): Promise<ImageEmbeddings>;
+  /**
+   * Decoder logits at every position of `tokenIds` (one forward pass, no cache): [T][vocab]. For question
+   * answering pass `question`; the decoder then attends to the question states.
+   */
+  logitsFor(image: BlipImageInput, tokenIds: readonly number[], options?: { question?: string }): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+export async function loadBlipEngine(options: LoadBlipEngineOptions): Promise<BlipEngine> {
+  const compiled = await compileBlip(options.modelDir, options.cacheDir, { onProgress: options.onProgress, quantization: options.quantization });
+  const preprocessorFile = join(options.modelDir, 'preprocessor_config.json');
+  let preprocessorJson: unknown;
+  try {
+    preprocessorJson = await readModelJson(preprocessorFile, MAX_CONFIG_JSON_BYTES);
+    if (preprocessorJson === undefined) throw new Error('missing');
+  } catch (err) {
+    throw new ModelFileError(preprocessorFile, `The model folder ${options.modelDir} has no valid preprocessor_config.json.`, { cause: err });
+  }
+  const imageConfig = readBlipImageConfig(preprocessorJson);
+  const spec = compiled.manifest.spec;
+  if (imageConfig.doResize && (imageConfig.height !== spec.vision.imageSize || imageConfig.width !== spec.vision.imageSize)) {
+    throw new ModelFileError(
+      preprocessorFile,
+      `${preprocessorFile} resizes to ${imageConfig.width}×${imageConfig.height} but the vision encoder takes ${spec.vision.imageSize}×${spec.vision.imageSize}.`,
+    );
+  }
+  const tokenizer = await loadBlipTokenizer(options.modelDir);
+  options.onProgress?.('opening sessions');
+  const sessions = await BlipSessions.open(compiled, {
+    intraOpThreads: options.threads,
+    executionProvider: options.executionProvider,
+    graphOptimization: options.graphOptimization,
+    spinWait: options.spinWait,
+  });
+  return new LoadedBlipEngine(sessions, spec, tokenizer, imageConfig, compiled.dir);
+}
+
+class LoadedBlipEngine implements BlipEngine {
+  readonly architecture: BlipArchitecture;
+
+  constructor(
+    private readonly sessions: BlipSessions,
     readonly spec: BlipSpec,
-    private readonly vision: InferenceRunner,
-    private readonly crossKv: InferenceRunner,
-    private readonly decoder: InferenceRunner,
-    private readonly textEncoder: InferenceRunner | undefined,
-  ) {}
-
-  static async open(compiled: CompiledBlip, runtime: RuntimeOptions = {}): Promise<BlipEngine> {
-    const { graphs, spec } = compiled.manifest;
-    const opened: InferenceRunner[] = [];
-    const openOne = async (file: string): Promise<InferenceRunner> => {
-      const r = await createInferenceSession(join(compiled.dir, file), runtime);
-      opened.push(r);
-      return r;
-    };
-    try {
-      const vision = await openOne(graphs.vision);
-      const crossKv = await openOne(graphs.crossKv);
-      const decoder = await openOne(graphs.textDecoder);
-      const textEncoder = graphs.textEncoder ? await openOne(graphs.textEncoder) : undefined;
-      return new BlipEngine(spec, vision, crossKv, decoder, textEncoder);
-    } catch (err) {
-      await Promise.all(opened.map((r) => r.dispose()));
-      throw err;
-    }
+    readonly tokenizer: BlipTokenizer,
+    readonly imageConfig: BlipImageConfig,
+    readonly compiledDir: string,
+  ) {
+    this.architecture = spec.architecture;
   }
 
   get executionProvider(): string {
-    return this.vision.executionProvider;
+    return this.sessions.executionProvider;
   }
 
-  /** pixels: n images as [3, H, W] float32 each, concatenated. */
-  async encodeImages(pixels: Float32Array, n: number): Promise<NdFloat32> {
-    const S = this.spec.vision.imageSize;
-    const out = await this.vision.run({ [VISION_INPUT]: float32(pixels, [n, this.spec.vision.numChannels, S, S]) });
-    return out[VISION_OUTPUT] as NdFloat32;
-  }
-
-  /** Question states for VQA: ids/mask are [rows, seq] (padded), image embeds [rows, tokens, D]. */
-  async encodeQuestions(ids: readonly (readonly number[])[], mask: readonly (readonly number[])[], imageEmbeds: NdFloat32): Promise<NdFloat32> {
-    if (!this.textEncoder) throw new Error('this BLIP model has no question encoder');
-    const rows = ids.length;
-    const seq = ids[0]?.length ?? 0;
-    const out = await this.textEncoder.run({
-      [ENCODER_INPUT_IDS]: int64(ids.flat(), [rows, seq]),
-      [ENCODER_ATTENTION_MASK]: int64(mask.flat(), [rows, seq]),
-      [ENCODER_IMAGE_EMBEDS]: imageEmbeds,
-    });
-    return out[ENCODER_OUTPUT] as NdFloat32;
-  }
-
-  /** Cross-attention keys/values of `states` ([rows, encSeq, De]) for every decoder layer, computed once. */
-  async crossAttention(states: NdFloat32, mask?: BigInt64Array): Promise<CrossAttentionInputs> {
-    const [rows, encSeq] = states.dims as [number, number, number];
-    const out = await this.crossKv.run({ [CROSS_KV_INPUT]: states });
-    const L = this.spec.text.numHiddenLayers;
-    const keys: Float32Array[] = [];
-    const values: Float32Array[] = [];
-    for (let i = 0; i < L; i++) {
-      keys.push((out[crossKey(i)] as NdFloat32).data);
-      values.push((out[crossValue(i)] as NdFloat32).data);
+  private settings(o: BlipGenerateOptions): GenerationSettings {
+    const d = this.spec.generation;
+    const s: GenerationSettings = {
+      maxLength: o.maxLength ?? d.maxLength,
+      minLength: o.minLength ?? d.minLength,
+      numBeams: o.numBeams ?? d.numBeams,
+      lengthPenalty: o.lengthPenalty ?? d.lengthPenalty,
+      earlyStopping: o.earlyStopping ?? d.earlyStopping,
+      repetitionPenalty: o.repetitionPenalty ?? d.repetitionPenalty,
+      noRepeatNgramSize: o.noRepeatNgramSize ?? d.noRepeatNgramSize,
+      // BLIP's generate() stops on [SEP], not on text_config.eos_token_id.
+      eosTokenId: this.spec.text.sepTokenId,
+      padTokenId: this.spec.text.padTokenId,
+    };
+    if (!Number.isInteger(s.maxLength) || s.maxLength < 1) throw new InvalidInputError(`maxLength must be a positive integer, got ${s.maxLength}`);
+    if (!Number.isInteger(s.numBeams) || s.numBeams < 1) throw new InvalidInputError(`numBeams must be a positive integer, got ${s.numBeams}`);
+    if (!(s.repetitionPenalty > 0)) throw new InvalidInputError(`repetitionPenalty must be positive, got ${s.repetitionPenalty}`);
+    if (s.maxLength > this.spec.text.maxPositionEmbeddings) {
+      throw new InvalidInputError(`maxLength ${s.maxLength} exceeds the model's ${this.spec.text.maxPositionEmbeddings} positions`);
     }
-    return { keys, values, mask: mask ?? new BigInt64Array(rows * encSeq).fill(1n), rows, encSeq };
+    return s;
   }
 
-  /** A fresh decoder (empty cache) over these encoder keys/values, one row per encoder row. */
-  decoderState(cross: CrossAttentionInputs): DecoderState {
-    return new DecoderState(this.decoder, this.spec, cross);
+  private run(state: Parameters<typeof generate>[0], prompts: number[][], s: GenerationSettings, o: BlipGenerateOptions) {
+    const runOpts = { signal: o.signal, recordLogits: o.returnLogits };
+    return o.forceBeamSearch ? beamSearch(state, prompts, s, runOpts) : generate(state, prompts, s, runOpts);
+  }
+
+  /** `[CLS] prompt [SEP]` → `[bos] prompt`, as BlipForConditionalGeneration.generate edits input_ids. */
+  private promptIds(prompt: string | undefined): number[] {
+    if (prompt === undefined) return [this.spec.text.bosTokenId];
+    const ids = this.tokenizer.encode(prompt);
+    ids[0] = this.spec.text.bosTokenId;
+    return ids.slice(0, -1);
+  }
+
+  private decode(tokenIds: number[]): string {
+    return this.tokenizer.decode(tokenIds, { skipSpecialTokens: true });
+  }
+
+  async caption(images: readonly BlipImageInput[], options: CaptionOptions = {}): Promise<BlipOutput[]> {
+    if (this.architecture !== 'captioning') {
+      throw new InvalidInputError('This BLIP model answers questions; use a captioning model (BlipForConditionalGeneration) for captions.');
+    }
+    const s = this.settings(options);
+    const prompt = this.promptIds(options.prompt);
+    const batchSize = Math.max(1, options.batchSize ?? 8);
+    const results: BlipOutput[] = [];
+    for (let start = 0; start < images.length; start += batchSize) {
+      options.signal?.throwIfAborted();
+      const batch = images.slice(start, start + batchSize);
+      const embeds = await this.embed(batch);
+      const cross = await this.sessions.crossAttention({ type: 'float32', data: embeds.data, dims: [...embeds.dims] });
+      const state = this.sessions.decoderState(cross);
+      const out = await this.run(state, batch.map(() => [...prompt]), s, options);
+      for (const o of out) results.push({ text: this.decode(o.tokenIds), tokenIds: o.tokenIds, ...(o.stepLogits ? { stepLogits: o.stepLogits } : {}) });
+      options.onBatch?.(results.length, images.length);
+    }
+    return results;
+  }
+
+  private async questionState(image: BlipImageInput, question: string) {
+    if (this.architecture !== 'vqa') {
+      throw new InvalidInputError('This BLIP model writes captions; use a question-answering model (BlipForQuestionAnswering) for answers.');
+    }
+    const ids = this.tokenizer.encode(question);
+    const mask = ids.map(() => 1);
+    const embeds = await this.embed([image]);
+    const states = await this.sessions.encodeQuestions([ids], [mask], { type: 'float32', data: embeds.data, dims: [...embeds.dims] });
+    const cross = await this.sessions.crossAttention(states, BigInt64Array.from(mask, (m) => BigInt(m)));
+    return this.sessions.decoderState(cross);
+  }
+
+  async answer(image: BlipImageInput, question: string, options: BlipGenerateOptions = {}): Promise<BlipOutput> {
+    const s = this.settings(options);
+    const state = await this.questionState(image, question);
+    const [out] = await this.run(state, [[this.spec.text.bosTokenId]], s, options);
+    const o = out!;
+    return { text: this.decode(o.tokenIds), tokenIds: o.tokenIds, ...(o.stepLogits ? { stepLogits: o.stepLogits } : {}) };
+  }
+
+  private async embed(images: readonly BlipImageInput[]): Promise<ImageEmbeddings> {
+    const pixels = await preprocessBlipBatch(images, this.imageConfig);
+    const out = await this.sessions.encodeImages(pixels, images.length);
+    return { data: out.data, dims: out.dims as [number, number, number] };
+  }
+
+  encodeImages(images: readonly BlipImageInput[]): Promise<ImageEmbeddings> {
+    return this.embed(images);
+  }
+
+  async logitsFor(image: BlipImageInput, tokenIds: readonly number[], options: { question?: string } = {}): Promise<Float32Array[]> {
+    let state;
+    if (options.question !== undefined) {
+      state = await this.questionState(image, options.question);
+    } else {
+      const embeds = await this.embed([image]);
+      state = this.sessions.decoderState(await this.sessions.crossAttention({ type: 'float32', data: embeds.data, dims: [...embeds.dims] }));
+    }
+    await state.step([[...tokenIds]]);
+    const logits = state.lastLogits!;
+    const V = this.spec.text.vocabSize;
+    return Array.from({ length: tokenIds.length }, (_, t) => logits.data.slice(t * V, (t + 1) * V));
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.vision, this.crossKv, this.decoder, this.textEncoder].map((r) => r?.dispose()));
-  }
-}
-
-/**
- * The decoder's KV cache for a set of rows. `step` runs the decoder on new tokens and keeps the grown
- * cache; `selectRows` reorders/duplicates/drops rows (beam search, finished captions).
- */
-export class DecoderState implements StepModel {
-  private rows: number;
-  private pastLen = 0;
-  private pastKeys: Float32Array[];
-  private pastValues: Float32Array[];
-  private crossKeys: Float32Array[];
-  private crossValues: Float32Array[];
-  private encMask: BigInt64Array;
-  /** which original encoder row each current row comes from; cross tensors are regathered only when it changes */
-  private source: number[];
-  private readonly heads: number;
-  private readonly hd: number;
-  private readonly layers: number;
-  private readonly encSeq: number;
-  /** full logits [rows, seq, vocab] of the last step, for verification */
-  lastLogits: NdFloat32 | undefined;
-
-  constructor(
-    private readonly runner: InferenceRunner,
-    private readonly spec: BlipSpec,
-    cross: CrossAttentionInputs,
-  ) {
-    this.rows = cross.rows;
-    this.heads = spec.text.numAttentionHeads;
-    this.hd = spec.text.hiddenSize / this.heads;
-    this.layers = spec.text.numHiddenLayers;
-    this.encSeq = cross.encSeq;
-    this.pastKeys = Array.from({ length: this.layers }, () => new Float32Array(0));
-    this.pastValues = Array.from({ length: this.layers }, () => new Float32Array(0));
-    this.crossKeys = cross.keys;
-    this.crossValues = cross.values;
-    this.encMask = cross.mask;
-    this.source = Array.from({ length: cross.rows }, (_, i) => i);
-  }
-
-  get rowCount(): number {
-    return this.rows;
-  }
-
-  async step(tokens: readonly (readonly number[])[]): Promise<Float32Array[]> {
-    if (tokens.length !== this.rows) throw new RangeError(`decoder has ${this.rows} rows but got tokens for ${tokens.length}`);
-    const T = tokens[0]?.length ?? 0;
-    const { heads, hd, encSeq, rows } = this;
-    const feeds: Record<string, import('../onnx/nd-array').NdArray> = {
-      [DECODER_INPUT_IDS]: int64(tokens.flat(), [rows, T]),
-      [DECODER_ENCODER_MASK]: { type: 'int64', data: this.encMask, dims: [rows, encSeq] },
-    };
-    for (let i = 0; i < this.layers; i++) {
-      feeds[pastKey(i)] = float32(this.pastKeys[i] as Float32Array, [rows, heads, this.pastLen, hd]);
-      feeds[pastValue(i)] = float32(this.pastValues[i] as Float32Array, [rows, heads, this.pastLen, hd]);
-      feeds[crossKey(i)] = float32(this.crossKeys[i] as Float32Array, [rows, heads, hd, encSeq]);
-      feeds[crossValue(i)] = float32(this.crossValues[i] as Float32Array, [rows, heads, encSeq, hd]);
-    }
-    const out = await this.runner.run(feeds);
-    for (let i = 0; i < this.layers; i++) {
-      this.pastKeys[i] = (out[presentKey(i)] as NdFloat32).data;
-      this.pastValues[i] = (out[presentValue(i)] as NdFloat32).data;
-    }
-    this.pastLen += T;
-    const logits = out[DECODER_LOGITS] as NdFloat32;
-    this.lastLogits = logits;
-    const V = this.spec.text.vocabSize;
-    return Array.from({ length: rows }, (_, r) => logits.data.subarray((r * T + T - 1) * V, (r * T + T) * V));
-  }
-
-  selectRows(rows: readonly number[]): void {
-    const { heads, hd, encSeq } = this;
-    const pastRow = heads * this.pastLen * hd;
-    const crossRow = heads * encSeq * hd;
-    for (let i = 0; i < this.layers; i++) {
-      this.pastKeys[i] = gatherRows(this.pastKeys[i] as Float32Array, pastRow, rows);
-      this.pastValues[i] = gatherRows(this.pastValues[i] as Float32Array, pastRow, rows);
-    }
-    const nextSource = rows.map((r) => this.source[r] as number);
-    const sameSource = nextSource.length === this.source.length && nextSource.every((s, i) => s === this.source[i]);
-    if (!sameSource) {
-      for (let i = 0; i < this.layers; i++) {
-        this.crossKeys[i] = gatherRows(this.crossKeys[i] as Float32Array, crossRow, rows);
-        this.crossValues[i] = gatherRows(this.crossValues[i] as Float32Array, crossRow, rows);
-      }
-      this.encMask = gatherRows(this.encMask, encSeq, rows);
-    }
-    this.source = nextSource;
-    this.rows = rows.length;
+    await this.sessions.dispose();
   }
 }

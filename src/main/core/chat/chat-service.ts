@@ -1,4 +1,5 @@
 import type { AppSettings, Chat, ChatMessage, ChatRoute } from '../../../shared/api';
+import { MAX_CHAT_MESSAGE_CHARS } from '../../../shared/text-limits';
 import type { AnswerStore } from '../captions/answer-store';
 import { errorMessage, InvalidInputError, NotFoundError, TandemError } from '../errors';
 import type { EventBus } from '../event-bus';
@@ -75,6 +76,8 @@ export class ChatService {
   send(req: SendRequest): SendReply {
     const text = req.text.trim();
     if (!text) throw new InvalidInputError('Type a question first.');
+    // The contract caps the app's requests; the CLI (piped stdin) reaches here directly.
+    if (text.length > MAX_CHAT_MESSAGE_CHARS) throw new InvalidInputError(`A message can be at most ${MAX_CHAT_MESSAGE_CHARS} characters long.`);
     const photo = this.deps.photos.row(req.photoId);
     const path = this.deps.photos.absolutePath(photo);
     const chat = this.chatFor(req.photoId, req.chatId);

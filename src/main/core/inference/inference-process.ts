@@ -3,7 +3,7 @@
  * out-of-memory kills this process only. It speaks the protocol in protocol.ts over the IPC channel
  * (child_process.fork in the CLI and tests; Electron's utilityProcess in the app, via parentPort).
  */
-import { loadBlipModel, type BlipModel } from '../blip/blip-model';
+import { loadBlipEngine, type BlipEngine } from '../blip/blip-engine';
 import { modelPixels } from '../blip/preprocess';
 import type { DecodedRgb } from '../blip/image-decode';
 import { errorMessage, TandemError } from '../errors';
@@ -48,7 +48,7 @@ async function checkpointFileFor(modelDir: string): Promise<string> {
 type Prepared = { item: CaptionRequest['items'][number]; pixels: DecodedRgb } | { item: CaptionRequest['items'][number]; error: string };
 
 class Worker {
-  private model: BlipModel | null = null;
+  private model: BlipEngine | null = null;
   private modelKey = '';
   private readonly aborts = new Map<number, AbortController>();
   /** Inference runs one request at a time; decoding of queued requests starts at once and overlaps it. */
@@ -74,7 +74,7 @@ class Worker {
           // arrives after it is thrown away rather than installed behind the caller's back.
           this.model = await withLoadDeadline(
             () =>
-              loadBlipModel({
+              loadBlipEngine({
                 modelDir: m.modelDir,
                 cacheDir: m.cacheDir,
                 threads: m.threads,
@@ -134,7 +134,7 @@ class Worker {
       .finally(() => this.aborts.delete(id));
   }
 
-  private requireModel(): BlipModel {
+  private requireModel(): BlipEngine {
     if (!this.model) throw new TandemError('no_model', 'No model is loaded in the inference process.');
     return this.model;
   }

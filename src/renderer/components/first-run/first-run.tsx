@@ -5,6 +5,9 @@ import { AddFolderButton } from '../add-folder-button';
 import { CheckIcon, DownloadIcon, LogoIcon } from '../icons';
 import { KIND_LABEL } from '../models/model-card';
 
+/** Downloads above this size are not offered on the first screen. */
+const STARTER_MAX_BYTES = 5e9;
+
 type Props = { models: Models; onAddFolder(): void; scanning: boolean; onOpenModels(): void };
 
 /**
@@ -12,7 +15,10 @@ type Props = { models: Models; onAddFolder(): void; scanning: boolean; onOpenMod
  * import ones already on disk. Downloads continue in the background after the folder is added.
  */
 export function FirstRun({ models, onAddFolder, scanning, onOpenModels }: Props) {
-  const known = (models.list ?? []).filter((m) => m.known);
+  const all = (models.list ?? []).filter((m) => m.known);
+  // A first session offers what a laptop should start with; the multi-gigabyte LLaVA-1.5 packs wait in the manager.
+  const known = all.filter((m) => m.status === 'installed' || (m.downloadBytes ?? 0) <= STARTER_MAX_BYTES);
+  const bigger = all.filter((m) => !known.includes(m));
   return (
     <section className="first-run" aria-labelledby="first-run-title">
       <div className="first-run__hero">
@@ -74,6 +80,11 @@ export function FirstRun({ models, onAddFolder, scanning, onOpenModels }: Props)
               );
             })}
           </ul>
+          {bigger.length > 0 && (
+            <p className="muted" data-testid="bigger-models">
+              Bigger models ({bigger.map((m) => `${m.name}${m.downloadBytes ? `, ${formatBytes(m.downloadBytes)}` : ''}`).join('; ')}) are in the model manager.
+            </p>
+          )}
           <button type="button" className="button button--link" onClick={onOpenModels}>
             Open the model manager
           </button>
