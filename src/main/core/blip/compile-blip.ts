@@ -5,10 +5,10 @@
  * entry behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { errorMessage, ModelFileError } from '../errors';
+import { hashSources, publishBuild } from '../onnx/compile-cache';
 import type { GraphBuilder } from '../onnx/graph-builder';
 import { writeOnnxModel } from '../onnx/onnx-model-writer';
 import type { CheckpointFormat } from '../weights/load-checkpoint';
@@ -51,40 +51,11 @@ export interface CompileOptions {
 
 const GRAPH_FILES = { vision: 'vision.onnx', crossKv: 'cross-kv.onnx', textDecoder: 'text-decoder.onnx', textEncoder: 'text-encoder.onnx' };
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
-interface HashMemoEntry {
-  size: number;
-  mtimeMs: number;
-  sha256: string;
-}
-
-/**
- * sha256 of a weight file, remembered by (path, size, mtime) in the cache folder so a 1 GB checkpoint is
- * hashed once rather than at every start.
- */
+/** sha256 of a weight file, remembered in the cache folder so a 1 GB checkpoint is hashed once. */
 async function weightFileHash(cacheDir: string, file: string): Promise<string> {
-  const memoPath = join(cacheDir, 'source-hashes.json');
-  const abs = resolve(file);
-  const st = await stat(abs);
-  let memo: Record<string, HashMemoEntry> = {};
-  try {
-    memo = JSON.parse(await readFile(memoPath, 'utf8')) as Record<string, HashMemoEntry>;
-  } catch {
-    memo = {};
-  }
-  const hit = memo[abs];
-  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.sha256;
-  const sha256 = await sha256File(abs);
-  memo[abs] = { size: st.size, mtimeMs: st.mtimeMs, sha256 };
-  const tmp = `${memoPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify(memo, null, 1));
-  await rename(tmp, memoPath);
-  return sha256;
+  const [hash] = await hashSources([file], join(cacheDir, 'source-hashes.json'));
+  return hash!.sha256;
 }
 
 async function readConfig(modelDir: string): Promise<{ text: string; json: unknown; file: string }> {
@@ -182,26 +153,7 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
     };
     await writeFile(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
     progress('finishing');
-    try {
-      await rename(tmp, dir);
-    } catch (err) {
-      // Another process finished the same entry first: use theirs.
-      const theirs = await readManifest(dir);
-      if (theirs) {
-        await rm(tmp, { recursive: true, force: true });
-        return { dir, manifest: theirs, built: false };
-      }
-      // A damaged entry (a file deleted by hand, an old layout): move it aside, then take its place.
-      const stale = join(cacheDir, `.tmp-blip-stale-${process.pid}-${randomBytes(4).toString('hex')}`);
-      try {
-        await rename(dir, stale);
-      } catch {
-        throw err;
-      }
-      await rm(stale, { recursive: true, force: true });
-      await rename(tmp, dir);
-    }
-    return { dir, manifest, built: true };
+    return { dir, ...(await publishBuild(tmp, dir, cacheDir, readManifest, manifest, '.tmp-blip-')) };
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;

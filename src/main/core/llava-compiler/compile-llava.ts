@@ -8,16 +8,16 @@
  * folder and renamed into place only when complete, as compile-blip.ts does.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ModelFileError } from '../errors';
 import { llavaOnnxPath, type LlavaComponent } from '../models/known-packs';
+import { hashSources, publishBuild, type SourceFileHash as LlavaSourceFile } from '../onnx/compile-cache';
 import { GraphBuilder } from '../onnx/graph-builder';
 import { LlavaCheckpoint } from './checkpoint-reader';
 import { buildDecoderGraph, buildEmbedTokensGraph, readEmbeddings, type DecoderIo, type EmbeddingPrecision } from './llama-decoder-graph';
 import type { LinearPrecision, Q4AccuracyLevel } from './linear-weights';
 import { parseLlavaConfig, type LlavaSpec } from './llava-config';
-import { hashSources, type LlavaSourceFile } from './source-hashes';
 import { StreamingOnnxWriter } from './streaming-onnx-writer';
 import { buildVisionEncoderGraph } from './vision-encoder-graph';
 
@@ -355,24 +355,7 @@ export async function compileLlava(
     signal?.throwIfAborted();
     const manifest: LlavaManifest = { format: 'tandem-llava', compilerVersion: LLAVA_COMPILER_VERSION, sourceKey, options: resolved, spec: src.spec, sources, graphs, copied };
     await writeFile(join(tmp, LLAVA_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    try {
-      await rename(tmp, dir);
-    } catch (err) {
-      const theirs = await readManifest(dir);
-      if (theirs) {
-        await rm(tmp, { recursive: true, force: true });
-        return { dir, manifest: theirs, built: false };
-      }
-      const stale = join(cacheDir, `.tmp-llava-stale-${process.pid}-${randomBytes(4).toString('hex')}`);
-      try {
-        await rename(dir, stale);
-      } catch {
-        throw err;
-      }
-      await rm(stale, { recursive: true, force: true });
-      await rename(tmp, dir);
-    }
-    return { dir, manifest, built: true };
+    return { dir, ...(await publishBuild(tmp, dir, cacheDir, readManifest, manifest, '.tmp-llava-')) };
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
