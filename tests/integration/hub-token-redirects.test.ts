@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TandemError } from '../../src/main/core/errors';
 import { HubDownloader } from '../../src/main/core/models/hub-downloader';
 import { fakeBlipRepo, sha256, startHubServer, type HubServer } from '../support/hub-server';
 import { tempDir } from '../support/temp-dirs';
+import { rejection } from '../support/rejection';
 
 const REPO = 'Salesforce/blip-image-captioning-base';
 const TOKEN = 'hf_secret_token';
@@ -34,16 +34,6 @@ async function fetchBoth(d: HubDownloader, repo = REPO): Promise<void> {
     expect(result.sha256).toBe(sha256(files[path]!));
     expect(sha256(readFileSync(join(tmp.dir, repo, path)))).toBe(result.sha256);
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TandemError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TandemError);
-    return err as TandemError;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {

@@ -18,6 +18,7 @@ import { ModelStore, type ModelStoreDeps } from '../../src/main/core/models/mode
 import type { DownloadProgress } from '../../src/main/core/models/transfer-progress';
 import { ensureTinyLlavaHf, TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf } from '../../src/main/core/test-models/tiny-llava-hf';
 import { folderAsRepo, startHubServer, type HubServer } from '../support/hub-server';
+import { rejection } from '../support/rejection';
 
 const MODELS_DDL = `CREATE TABLE models (name TEXT PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, repo TEXT, revision TEXT, dir TEXT NOT NULL, files_json TEXT NOT NULL, bytes INTEGER NOT NULL, installed_at TEXT NOT NULL, compiled_json TEXT)`;
 const REPO_7B = 'llava-hf/llava-1.5-7b-hf';
@@ -42,16 +43,6 @@ function makeStore(overrides: Partial<ModelStoreDeps> = {}): ModelStore {
 function cacheEntries(): string[] {
   const dir = join(tmp, 'model-cache', 'llava');
   return existsSync(dir) ? readdirSync(dir).filter((n) => n !== 'source-hashes.json') : [];
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TandemError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TandemError);
-    return err as TandemError;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {

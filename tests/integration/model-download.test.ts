@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ModelFileError, TandemError } from '../../src/main/core/errors';
+import { ModelFileError } from '../../src/main/core/errors';
 import { HubDownloader } from '../../src/main/core/models/hub-downloader';
 import { llavaInterleaveFiles } from '../../src/main/core/models/known-packs';
 import { ModelStore, type ModelStoreDeps } from '../../src/main/core/models/model-store';
 import type { DownloadProgress } from '../../src/main/core/models/transfer-progress';
 import { fakeBlipRepo, fakeLlavaRepo, refusedEndpoint, sha256, startHubServer, type HubServer } from '../support/hub-server';
+import { rejection } from '../support/rejection';
 
 const MODELS_DDL = `CREATE TABLE models (name TEXT PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, repo TEXT, revision TEXT, dir TEXT NOT NULL, files_json TEXT NOT NULL, bytes INTEGER NOT NULL, installed_at TEXT NOT NULL, compiled_json TEXT)`;
 
@@ -34,16 +35,6 @@ function makeStore(overrides: Partial<ModelStoreDeps> = {}): ModelStore {
 
 function stagingFile(name: string, file: string): string {
   return join(tmp, 'models', '.staging', name, file);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TandemError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TandemError);
-    return err as TandemError;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {
