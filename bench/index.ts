@@ -1,11 +1,13 @@
 /**
- * `npm run bench -- index [--photos 2000] [--keep] [--subset 300] [--concurrency 1,2,3,4] [--sample 30] [--no-sweep] [--stages-only]`
+ * `npm run bench -- index [--photos 2000] [--keep] [--subset 300] [--concurrency 1,2,3,4] [--sample 30] [--no-sweep] [--stages-only]
+ *   [--versus-only] [--rounds 2]`
  *
  * Indexes a generated library of camera-sized JPEGs (4000×3000, quality 90, EXIF) from a cold data folder,
  * in-process through core.library.scan, then rescans it warm; then sweeps the indexer's concurrency on a
  * subset. The photos are generated once and cached under bench/.data/ (gitignored).
  * "Cold" means a fresh data folder; the photo files themselves are in the OS page cache after generation.
  * --stages-only skips the scans and prints only the per-stage costs and the thumbnail encoder comparison.
+ * --versus-only runs only the indexer against a bare loop (hash + EXIF + small thumbnail) on --subset photos.
  */
 import { mkdir, realpath, rm } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -26,6 +28,7 @@ import { machineLine, ResourceMonitor, type ResourceReport } from './support/res
 import { instrumentIndexer, type ScanTiming } from './support/scan-timing';
 import { STAGES, stageBreakdown } from './support/stage-breakdown';
 import { compareThumbnailEncoders } from './support/thumbnail-what-ifs';
+import { bareLoop, bareLoopBothRenditions, indexerRun, type LoopRun } from './support/bare-index-loop';
 
 interface ScanResult {
   counts: ScanCounts;
@@ -130,6 +133,37 @@ async function printStages(
   );
 }
 
+/**
+ * Issue 14's goal: the indexer at ≥ 90% of a bare loop that hashes, reads metadata and writes the grid's
+ * thumbnail, on the same files. Runs alternate (bare, Tandem, bare, Tandem, …) so load from others hits
+ * both alike; the ratio is of the best run of each.
+ */
+async function printVersus(subset: number, runDir: string, rounds: number, withBefore = true): Promise<void> {
+  const sub = await libraryFolder(subset);
+  const dir = await realpath(sub.dir);
+  const files = sub.specs.map((s) => join(dir, s.relPath));
+  const runs: LoopRun[] = [];
+  for (let i = 0; i < rounds; i++) {
+    runs.push(await bareLoop(files, join(runDir, `bare-${i}`), 3));
+    await rm(join(runDir, `bare-${i}`), { recursive: true, force: true });
+    runs.push(await indexerRun(dir, join(runDir, `versus-${i}`), 3));
+    await rm(join(runDir, `versus-${i}`), { recursive: true, force: true });
+  }
+  if (withBefore) {
+    runs.push(await bareLoopBothRenditions(files, join(runDir, 'bare-both'), 3));
+    await rm(join(runDir, 'bare-both'), { recursive: true, force: true });
+  }
+  console.log(`\n## Tandem vs a bare loop (read + sha256 + EXIF + 320 px WebP), ${subset} photos, 3 in flight, alternated`);
+  console.log(table(['run', 'photos', 'wall', 'photos/s', 'load (1 min)'], runs.map((r) => [r.label, r.photos, fmtDuration(r.wallMs / 1000), fmtRate(r.photos, r.wallMs / 1000), r.load.toFixed(2)])));
+  const best = (label: string) => Math.max(...runs.filter((r) => r.label === label).map((r) => r.photos / (r.wallMs / 1000)));
+  const ratio = best('Tandem indexer') / best('bare loop');
+  console.log(`  best Tandem ${best('Tandem indexer').toFixed(2)} photos/s vs best bare ${best('bare loop').toFixed(2)} photos/s: ${pct(ratio, 1)} (goal ≥ 90%)`);
+  if (withBefore) {
+    const before = best('bare loop, both renditions (before)');
+    console.log(`  the old eager pipeline (1280 px preview + 320 px thumbnail) as a bare loop: ${before.toFixed(2)} photos/s; Tandem now makes ${(best('Tandem indexer') / before).toFixed(1)}× as many photos/s`);
+  }
+}
+
 export async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const count = args.number('photos', 2000);
@@ -143,6 +177,8 @@ export async function run(argv: string[]): Promise<void> {
     .map(Number);
   const skipSweep = args.flag('no-sweep');
   const stagesOnly = args.flag('stages-only');
+  const versusOnly = args.flag('versus-only');
+  const rounds = args.number('rounds', 2);
 
   console.log(`# index benchmark: ${count} photos, 4000×3000 JPEG q90`);
   console.log(`machine: ${machineLine()}, node ${process.version}`);
@@ -167,6 +203,14 @@ export async function run(argv: string[]): Promise<void> {
 
   const runDir = join(BENCH_DATA_DIR, 'runs', `index-${Date.now()}`);
   await mkdir(runDir, { recursive: true });
+  if (versusOnly) {
+    try {
+      await printVersus(subset, runDir, rounds);
+    } finally {
+      await rm(runDir, { recursive: true, force: true });
+    }
+    return;
+  }
   if (stagesOnly) {
     try {
       await printStages(lib, count, sampleSize, join(runDir, 'stage-thumbs'), null);
@@ -225,6 +269,9 @@ export async function run(argv: string[]): Promise<void> {
     );
     console.log(warmParts);
     for (const l of resourceLines(warm.res)) console.log(l);
+
+    // 2b. Against the floor: a bare loop on the same files, alternated with the indexer.
+    await printVersus(subset, runDir, rounds);
 
     // 3. Where one photo's time goes, one at a time.
     await printStages(lib, count, sampleSize, join(runDir, 'stage-thumbs'), cold.timing.recordMs / Math.max(1, cold.timing.recordCalls));

@@ -7,6 +7,7 @@ export type QueryKind =
   | 'word'
   | 'two words'
   | 'typing prefix'
+  | 'one letter'
   | 'phrase'
   | 'word + folder'
   | 'word + date range'
@@ -14,11 +15,13 @@ export type QueryKind =
   | 'name + uncaptioned'
   | 'list page 1 by date'
   | 'list page 1 + filter'
-  | 'list deep page';
+  | 'list deep page'
+  | 'sidebar folders';
 
 export type BenchQuery =
   | { kind: QueryKind; op: 'search'; text: string; filters: PhotoFilters; offset: number; limit: number }
-  | { kind: QueryKind; op: 'list'; filters: PhotoFilters; sort: PhotoSort; offset: number; limit: number };
+  | { kind: QueryKind; op: 'list'; filters: PhotoFilters; sort: PhotoSort; offset: number; limit: number }
+  | { kind: QueryKind; op: 'folders' };
 
 const LIMIT = 200;
 
@@ -53,7 +56,8 @@ export function makeQueries(db: Db, seed = 7): BenchQuery[] {
     search('two words', text);
   }
   // As-you-type: every keystroke is a query. A few end in a second word ("dog c", "dog co", …).
-  for (let i = 0; i < 16; i++) for (const p of typing(anyWord())) search('typing prefix', p);
+  // The first keystroke is its own kind: a lone letter means a whole word (fts-query.ts).
+  for (let i = 0; i < 16; i++) for (const p of typing(anyWord())) search(p.length === 1 ? 'one letter' : 'typing prefix', p);
   for (let i = 0; i < 4; i++) {
     const first = searchWord.subject(rng);
     for (const p of typing(searchWord.object(rng))) search('typing prefix', `${first} ${p}`);
@@ -87,6 +91,7 @@ export function makeQueries(db: Db, seed = 7): BenchQuery[] {
   for (let i = 0; i < 20; i++) {
     q.push({ kind: 'list deep page', op: 'list', filters: {}, sort: 'taken', offset: LIMIT * randInt(rng, 1, 100), limit: LIMIT });
   }
+  for (let i = 0; i < 10; i++) q.push({ kind: 'sidebar folders', op: 'folders' });
   // Fisher–Yates with the seeded generator.
   for (let i = q.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));

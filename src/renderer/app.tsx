@@ -2,10 +2,12 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AddFolderButton } from './components/add-folder-button';
 import { AppHeader, type View } from './components/app-header';
 import { ErrorBanner } from './components/error-banner';
+import { ExportDialog } from './components/export/export-dialog';
 import { FirstRun } from './components/first-run/first-run';
 import { GalleryView } from './components/gallery/gallery-view';
 import { JobsDrawer } from './components/jobs/jobs-drawer';
 import { JobsStatusBar } from './components/jobs/jobs-status-bar';
+import { MetadataWriteBar } from './components/metadata/metadata-write-bar';
 import { LibrarySidebar } from './components/library/library-sidebar';
 import { ModelsPage } from './components/models/models-page';
 import { PhotoView } from './components/photo/photo-view';
@@ -18,13 +20,14 @@ import { useFolderScan } from './hooks/use-folder-scan';
 import { useGalleryPrefs } from './hooks/use-gallery-prefs';
 import { useGallerySelection } from './hooks/use-gallery-selection';
 import { useJobs } from './hooks/use-jobs';
+import { useMetadataWrites } from './hooks/use-metadata-writes';
 import { useLibrary } from './hooks/use-library';
 import { useModels } from './hooks/use-models';
 import { useNotices } from './hooks/use-notices';
 import { usePhotoSource } from './hooks/use-photo-source';
 import { useSettings, useThemeAttribute } from './hooks/use-settings';
 import { useTandem, useTandemEvent } from './hooks/use-tandem';
-import { NO_FILTERS, toPhotoFilters, type GalleryFilters } from './lib/gallery-filters';
+import { describeFilters, NO_FILTERS, toPhotoFilters, type GalleryFilters } from './lib/gallery-filters';
 import { formatCount } from './lib/format';
 
 const SEARCH_DEBOUNCE_MS = 150;
@@ -62,6 +65,7 @@ export function App() {
   const [openIndex, setOpenIndex] = useState<number | null>(null);
   const [photoTab, setPhotoTab] = useState<'details' | 'chat'>('details');
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const [exportOpen, setExportOpen] = useState(false);
   const [revealKey, setRevealKey] = useState(0);
   const searchInput = useRef<HTMLInputElement | null>(null);
 
@@ -89,6 +93,7 @@ export function App() {
     library.refresh();
   }, [source, library]);
   const jobs = useJobs(reportError, refreshAll, settled);
+  const metadataWrites = useMetadataWrites(reportError);
   useTandemEvent('library.changed', () => source.refresh());
 
   // Captions land on their tiles as they are written, without reloading the grid.
@@ -152,6 +157,21 @@ export function App() {
     [jobs, selection.selection.ids, filters.folder, toast],
   );
 
+  const onWriteMetadata = useCallback(
+    async (scope: 'selection' | 'folder' | 'all') => {
+      const ids = [...selection.selection.ids];
+      const queued = await metadataWrites.start(
+        scope === 'selection' && ids.length > 0
+          ? { kind: 'photos', photoIds: ids }
+          : scope === 'folder' && filters.folder
+            ? { kind: 'folder', rootId: filters.folder.rootId, folder: filters.folder.path }
+            : { kind: 'all' },
+      );
+      if (queued !== null) toast(queued > 0 ? `Writing ${formatCount(queued, 'photo')} to files; unchanged ones are skipped` : 'Those photos are already being written.');
+    },
+    [metadataWrites, selection.selection.ids, filters.folder, toast],
+  );
+
   const rescan = useCallback(
     (rootId: number) => {
       api.invoke('library.scan', { rootIds: [rootId] }).then(refreshAll, reportError);
@@ -187,7 +207,7 @@ export function App() {
     if (openIndex !== null && source.total > 0 && openIndex >= source.total) setOpenIndex(null);
   }, [openIndex, source.total]);
 
-  const overlay = openIndex !== null || drawerOpen;
+  const overlay = openIndex !== null || drawerOpen || exportOpen;
 
   return (
     <div className="app" data-view={view}>
@@ -237,6 +257,8 @@ export function App() {
                 scanning={scanning}
                 onOpen={openPhoto}
                 onCaption={(s) => void onCaption(s)}
+                onExport={() => setExportOpen(true)}
+                onWriteMetadata={(s) => void onWriteMetadata(s)}
                 revealKey={revealKey}
               />
             )}
@@ -263,7 +285,21 @@ export function App() {
         />
       )}
 
+      <MetadataWriteBar writes={metadataWrites} />
       <JobsStatusBar jobs={jobs} status={library.status} onOpenDrawer={() => setDrawerOpen(true)} />
+      {exportOpen && (
+        <ExportDialog
+          context={{
+            selectedIds: [...selection.selection.ids],
+            query: request.query,
+            filters: request.filters,
+            filtersLabel: describeFilters(filters),
+            inView: source.total,
+            libraryTotal: library.status?.photos ?? null,
+          }}
+          onClose={() => setExportOpen(false)}
+        />
+      )}
       {drawerOpen && <JobsDrawer jobs={jobs} onClose={() => setDrawerOpen(false)} onOpenPhoto={(id) => void openPhotoById(id)} />}
 
       {/* Above the status bar, over the content's least busy part; never covering the header's controls. */}

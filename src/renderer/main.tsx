@@ -9,6 +9,7 @@ import './styles/layout.css';
 import './styles/gallery.css';
 import './styles/photo.css';
 import './styles/panels.css';
+import './styles/export-and-tags.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');

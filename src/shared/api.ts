@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_CAPTION_CHARS, MAX_CHAT_MESSAGE_CHARS, MAX_PATH_CHARS, MAX_PROMPT_CHARS, MAX_QUERY_CHARS, MAX_QUESTION_CHARS } from './text-limits';
+import { MAX_EXPORT_PHOTO_IDS, MAX_KEYWORD_CHARS, MAX_KEYWORDS_PER_PHOTO } from './text-limits';
 import { FolderGrant, FolderPurpose } from './folder-grant';
 import { PackName } from './pack-name';
 import { checkEngineUrl } from './engine-url';
@@ -291,8 +292,115 @@ export const AppSettings = z.object({
   topP: z.number().min(0).max(1),
   maxNewTokens: z.number().int().min(1).max(4096),
   theme: z.enum(['system', 'light', 'dark']),
+  /** Write captions and keywords to files (sidecars, or embedded where a folder allows it) after each captioning run / each edit. */
+  writeMetadataAfterCaptioning: z.boolean().default(false),
+  writeMetadataAfterEdit: z.boolean().default(false),
+  /** Disk for the photo view's large previews (made on first view, least recently viewed removed first), in MiB. */
+  previewCacheMB: z.number().int().min(16).max(65536).default(1024),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
+
+/** A keyword (tag) as a person types it: one line of text. */
+export const KeywordText = z
+  .string()
+  .trim()
+  .min(1, 'A keyword cannot be empty.')
+  .max(MAX_KEYWORD_CHARS, `A keyword can be at most ${MAX_KEYWORD_CHARS} characters long.`)
+  .refine((k) => !/[\r\n]/.test(k), 'A keyword must be one line of text.');
+
+export const PhotoKeywords = z.object({
+  photoId: z.number().int(),
+  keywords: z.array(z.object({ keyword: z.string(), source: z.string() })),
+});
+export type PhotoKeywords = z.infer<typeof PhotoKeywords>;
+
+/** What a dataset export covers: picked photos, the current search and filters, or the whole library. */
+export const ExportScope = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('photos'),
+    photoIds: z.array(z.number().int()).min(1).max(MAX_EXPORT_PHOTO_IDS, `Export at most ${MAX_EXPORT_PHOTO_IDS} picked photos at once; export a search or folder for more.`),
+  }),
+  z.object({
+    kind: z.literal('search'),
+    query: z.string().max(MAX_QUERY_CHARS, `A search can be at most ${MAX_QUERY_CHARS} characters long.`).default(''),
+    filters: PhotoFilters.default({}),
+  }),
+  z.object({ kind: z.literal('all') }),
+]);
+export type ExportScope = z.infer<typeof ExportScope>;
+
+/** txt / caption: a sidecar per image; csv / jsonl: one manifest for the export. */
+export const ExportFormat = z.enum(['txt', 'caption', 'csv', 'jsonl']);
+export type ExportFormat = z.infer<typeof ExportFormat>;
+
+export const ExportOptions = z.object({
+  scope: ExportScope,
+  formats: z.array(ExportFormat).min(1, 'Choose at least one thing to write.').max(4),
+  /** Images into the export folder: copied (resized to maxSide if set), hard-linked, or not at all. */
+  images: z.enum(['copy', 'link', 'none']).default('none'),
+  maxSide: z.number().int().min(16).max(16_384).nullable().default(null),
+  /** 'shown': the caption the photo shows; 'all': that one first, then the newest from each other source, one per line. */
+  captions: z.enum(['shown', 'all']).default('shown'),
+});
+export type ExportOptions = z.infer<typeof ExportOptions>;
+
+export const ExportSummary = z.object({
+  dest: z.string(),
+  /** Photos written (image, sidecar or manifest row). */
+  exported: z.number().int(),
+  images: z.number().int(),
+  /** Of `images`, how many were resized or re-encoded upright. */
+  resized: z.number().int(),
+  sidecars: z.number().int(),
+  manifests: z.array(z.string()),
+  uncaptioned: z.number().int(),
+  /** Photos exported under another name because an earlier one had taken theirs. */
+  renamed: z.number().int(),
+  /** Hard links that fell back to copies (the export folder is on another disk). */
+  linkFallbacks: z.number().int(),
+  skipped: z.number().int(),
+  /** The first few skipped photos with the reason. */
+  skippedExamples: z.array(z.object({ path: z.string(), reason: z.string() })),
+  cancelled: z.boolean(),
+});
+export type ExportSummary = z.infer<typeof ExportSummary>;
+
+export const ExportProgress = z.object({
+  exportId: z.number().int(),
+  phase: z.enum(['exporting', 'done', 'cancelled', 'failed']),
+  done: z.number().int(),
+  total: z.number().int(),
+  ratePerSec: z.number(),
+  etaSec: z.number().nullable(),
+  current: z.string().nullable(),
+  summary: ExportSummary.nullable(),
+  error: z.string().nullable(),
+});
+export type ExportProgress = z.infer<typeof ExportProgress>;
+
+/** Which photos a metadata write-back covers. */
+export const MetadataWriteScope = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('photos'), photoIds: z.array(z.number().int()).min(1).max(MAX_EXPORT_PHOTO_IDS) }),
+  z.object({ kind: z.literal('folder'), rootId: z.number().int().optional(), folder: z.string().max(MAX_PATH_CHARS) }),
+  z.object({ kind: z.literal('all') }),
+]);
+export type MetadataWriteScope = z.infer<typeof MetadataWriteScope>;
+
+export const MetadataWriteProgress = z.object({
+  state: z.enum(['idle', 'running', 'pausing', 'paused', 'done', 'cancelled', 'failed']),
+  done: z.number().int(),
+  total: z.number().int(),
+  /** Of `done`: files written, and photos left alone (nothing changed since the last write, or changed on disk). */
+  written: z.number().int(),
+  skipped: z.number().int(),
+  failed: z.number().int(),
+  photosPerSec: z.number(),
+  etaSec: z.number().nullable(),
+  currentPath: z.string().nullable(),
+  /** The last per-file problem, e.g. "IMG_1.jpg: changed since the scan; rescan first". */
+  message: z.string().nullable(),
+});
+export type MetadataWriteProgress = z.infer<typeof MetadataWriteProgress>;
 
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
@@ -403,6 +511,45 @@ export const channels = {
     request: z.object({ backend: z.enum(['ollama', 'openai']).optional(), baseUrl: EngineBaseUrl.optional(), model: z.string().optional() }),
     reply: z.object({ ok: z.boolean(), message: z.string() }),
   },
+  /** Keywords of one photo, A to Z. */
+  'keywords.list': { request: z.object({ photoId: z.number().int() }), reply: PhotoKeywords },
+  /** Keywords in the library, most used first, for suggestions; `prefix` narrows them as the user types. */
+  'keywords.vocabulary': {
+    request: z.object({ prefix: z.string().max(MAX_KEYWORD_CHARS).default(''), limit: z.number().int().min(1).max(500).default(50) }),
+    reply: z.array(z.object({ keyword: z.string(), photos: z.number().int() })),
+  },
+  'keywords.add': {
+    request: z.object({ photoId: z.number().int(), keywords: z.array(KeywordText).min(1).max(MAX_KEYWORDS_PER_PHOTO) }),
+    reply: PhotoKeywords,
+  },
+  'keywords.remove': { request: z.object({ photoId: z.number().int(), keyword: z.string().max(MAX_KEYWORD_CHARS * 2) }), reply: PhotoKeywords },
+  /**
+   * Starts a dataset export into the folder a `dialog.pickFolder` grant with purpose 'export' names. Runs in the
+   * background; progress and the summary come as `export.progress`.
+   */
+  'export.start': {
+    request: z.object({ grant: FolderGrant, options: ExportOptions }).strict(),
+    reply: z.object({ exportId: z.number().int(), total: z.number().int(), dest: z.string() }),
+  },
+  'export.cancel': { request: z.object({ exportId: z.number().int() }), reply: Ok },
+  /**
+   * Writes captions and keywords to files in the background: an XMP sidecar beside each photo, or into the photo
+   * itself in folders where embedding is on. Photos whose words did not change since the last write are skipped.
+   */
+  'metadata.write': {
+    request: z.object({ scope: MetadataWriteScope }).strict(),
+    reply: z.object({ queued: z.number().int() }),
+  },
+  'metadata.status': {
+    request: Empty,
+    reply: z.object({ counts: JobCountsSchema, progress: MetadataWriteProgress.nullable() }),
+  },
+  'metadata.pause': { request: Empty, reply: Ok },
+  'metadata.resume': { request: Empty, reply: Ok },
+  'metadata.cancel': { request: Empty, reply: Ok },
+  /** Library folders whose photo files Tandem may rewrite (embedding is off for every folder until turned on). */
+  'metadata.embedFolders': { request: Empty, reply: z.object({ rootIds: z.array(z.number().int()) }) },
+  'metadata.setEmbed': { request: z.object({ rootId: z.number().int(), enabled: z.boolean() }).strict(), reply: Ok },
   /**
    * Opens the OS folder picker in the main process; answered by the app shell, not the core. The reply's `grant`
    * (null when cancelled) is what `library.addRoot` / `models.import` take: single use, short-lived, for `purpose` only.
@@ -428,6 +575,8 @@ export const events = {
   'models.progress': ModelDownloadProgress,
   'chat.token': z.object({ chatId: z.number().int(), assistantMessageId: z.number().int(), token: z.string() }),
   'chat.done': z.object({ chatId: z.number().int(), message: ChatMessage }),
+  'export.progress': ExportProgress,
+  'metadata.progress': MetadataWriteProgress,
 } as const;
 export type EventName = keyof typeof events;
 export type EventOf<E extends EventName> = z.output<(typeof events)[E]>;

@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 
 /** What the folder was picked for: a grant for one cannot be spent on the other. */
-export const FolderPurpose = z.enum(['library', 'model']);
+export const FolderPurpose = z.enum(['library', 'model', 'export']);
 export type FolderPurpose = z.infer<typeof FolderPurpose>;
 
 /** 32 random bytes, base64url: 43 characters. Anything else (a path, say) is refused by the contract. */

@@ -23,3 +23,10 @@ export const MAX_PROMPT_CHARS = 200;
 
 /** A folder filter (Linux PATH_MAX is 4096 bytes). */
 export const MAX_PATH_CHARS = 4_096;
+
+/** A keyword (tag) a user types, and how many one photo may carry; files may bring more, the editor never adds past this. */
+export const MAX_KEYWORD_CHARS = 100;
+export const MAX_KEYWORDS_PER_PHOTO = 200;
+
+/** Photo ids one export request may name (a selection); beyond this, export the search or filters instead. */
+export const MAX_EXPORT_PHOTO_IDS = 100_000;

@@ -44,6 +44,9 @@ describe('indexing the fixture photos', () => {
       expect(p.width).toBeGreaterThan(0);
       expect(p.height).toBeGreaterThan(0);
       const hash = core.photos.row(p.id).hash;
+      // Indexing writes the grid's thumbnail; the large preview is made on first view (issue 14).
+      expect(existsSync(thumbPath(core.paths.thumbsDir, hash, 'large')), `${p.relPath} large preview before any view`).toBe(false);
+      await core.media.thumbnail(p.id, 'large');
       for (const size of ['small', 'large'] as const) {
         const file = thumbPath(core.paths.thumbsDir, hash, size);
         expect(existsSync(file), `${p.relPath} ${size} thumbnail`).toBe(true);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CaptionStore } from '../../src/main/core/captions/caption-store';
 import { captionSettingsKey, DEFAULT_CAPTION_SETTINGS } from '../../src/main/core/jobs/caption-settings';
 import { JobStore } from '../../src/main/core/jobs/job-store';
+import { CAPTION_FAILED } from '../../src/main/core/search/search-service';
 import { openDatabase, type Db } from '../../src/main/core/store/database';
 
 const KEY = captionSettingsKey(DEFAULT_CAPTION_SETTINGS);
@@ -71,6 +72,22 @@ describe('JobStore', () => {
     expect(jobs.counts('m')).toMatchObject({ queued: 0, running: 0, cancelled: 5 });
     expect(jobs.retry({ states: ['cancelled'] })).toBe(5);
     expect(jobs.counts('m').queued).toBe(5);
+  });
+
+  it('cancelling captioning leaves other kinds of job (metadata writes) queued', () => {
+    const { db, jobs, ids } = setup(2);
+    jobs.enqueueCaptions(ids, 'm', KEY);
+    db.prepare(
+      "INSERT INTO jobs (kind, photo_id, model, settings_key, priority, state, created_at, updated_at) VALUES ('write-metadata', ?, 'sidecar', '', 0, 'queued', 'now', 'now')",
+    ).run(ids[0]);
+    expect(jobs.cancel()).toBe(2);
+    expect((db.prepare("SELECT state FROM jobs WHERE kind = 'write-metadata'").get() as { state: string }).state).toBe('queued');
+    // Nor is a failed write a captioning failure ("needs attention", the status bar's count).
+    db.prepare("UPDATE jobs SET state = 'failed' WHERE kind = 'write-metadata'").run();
+    const captionFailed = () => (db.prepare(`SELECT count(*) AS n FROM photos p WHERE ${CAPTION_FAILED}`).get() as { n: number }).n;
+    expect(captionFailed()).toBe(0);
+    db.prepare("UPDATE jobs SET state = 'failed' WHERE kind = 'caption' AND photo_id = ?").run(ids[1]);
+    expect(captionFailed()).toBe(1);
   });
 
   it('a finished job stores its caption in the same transaction, and a cancelled job stores nothing', () => {

@@ -23,6 +23,17 @@ async function tokenizerOf(dir: string): Promise<Tokenizer> {
   return new Tokenizer(json, config);
 }
 
+/** Share of filler ids between `from` and `to` whose text encodes back to them: a random answer re-reads as long as it was. */
+function roundTrips(tk: Tokenizer, from: number, to: number): number {
+  let ok = 0;
+  const n = 400;
+  for (let i = 0; i < n; i++) {
+    const id = from + Math.floor(((to - from) * i) / n);
+    if (tk.encode(tk.decode([id]), { add_special_tokens: false }).ids.includes(id)) ok++;
+  }
+  return ok / n;
+}
+
 describe('writeRandomLlavaHf', () => {
   it("writes llava-1.5-7b's config, with <image> and <pad> at 32000 and 32001", async () => {
     const dir = join(root, '7b');
@@ -36,6 +47,7 @@ describe('writeRandomLlavaHf', () => {
     expect(tk.encode('<image>', { add_special_tokens: false }).ids).toEqual([32000]);
     expect(tk.encode('<pad>', { add_special_tokens: false }).ids).toEqual([32001]);
     expect(config['pad_token_id']).toBe(32001);
+    expect(roundTrips(tk, 500, 31_000)).toBe(1);
   });
 
   it("writes llava-interleave-qwen-0.5b's config, with its chat markers at the real ids", async () => {
@@ -49,6 +61,8 @@ describe('writeRandomLlavaHf', () => {
     expect(tk.encode('<|endoftext|><|im_start|><|im_end|><image>', { add_special_tokens: false }).ids).toEqual([151643, 151644, 151645, 151646]);
     const generation = JSON.parse(await readFile(join(dir, 'generation_config.json'), 'utf8')) as Record<string, unknown>;
     expect(generation['eos_token_id']).toBe(151645);
+    // Partial UTF-8 prefixes of the byte-level vocabulary (about 2% of it) cannot round-trip alone.
+    expect(roundTrips(tk, 500, 151_000)).toBeGreaterThan(0.95);
   });
 
   it('plans the hub-size checkpoints: ~14.1 GB for 7B, ~1.7 GB for 0.5B', () => {
@@ -64,7 +78,7 @@ describe('halfShardWriter', () => {
       { name: 'b.weight', shape: [1000, 37], mean: 0, std: 0.02 },
       { name: 'a.norm', shape: [7], mean: 1, std: 0.02 },
       // larger than one write chunk, and odd
-      { name: 'c.big', shape: [9 * 1024 * 1024 + 1], mean: 0, std: 0.02 },
+      { name: 'c.big', shape: [8 * 1024 * 1024 + 3], mean: 0, std: 0.02 },
     ];
     const bytes = await halfShardWriter(3).write(path, tensors);
     const header = await readSafetensorsHeader(path);
@@ -77,16 +91,18 @@ describe('halfShardWriter', () => {
       const data = w.data as Float32Array;
       let sum = 0;
       let sq = 0;
+      let worst = 0;
       for (const v of data) {
-        expect(Math.abs(v - t.mean)).toBeLessThanOrEqual(t.std * Math.sqrt(3) * 1.01);
+        worst = Math.max(worst, Math.abs(v - t.mean));
         sum += v;
         sq += (v - t.mean) ** 2;
       }
+      expect(worst).toBeLessThanOrEqual(t.std * Math.sqrt(3) * 1.01);
       if (data.length > 1000) {
         expect(sum / data.length).toBeCloseTo(t.mean, 3);
         expect(Math.sqrt(sq / data.length)).toBeCloseTo(t.std, 3);
       }
     }
-    expect(bytes).toBeGreaterThan((1000 * 37 + 7 + 9 * 1024 * 1024 + 1) * 2);
+    expect(bytes).toBeGreaterThan((1000 * 37 + 7 + 8 * 1024 * 1024 + 3) * 2);
   });
 });

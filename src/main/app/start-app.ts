@@ -56,8 +56,10 @@ export function startApp(): void {
       createAppHandlers(core, {
         pickFolder: async (purpose) => {
           const owner = BrowserWindow.getFocusedWindow();
-          const title = purpose === 'model' ? 'Import a model folder' : 'Add a photo folder';
-          const options = { title, properties: ['openDirectory' as const] };
+          const title = purpose === 'model' ? 'Import a model folder' : purpose === 'export' ? 'Export into folder' : 'Add a photo folder';
+          // An export usually goes into a new folder, so the picker offers to create one (macOS needs asking).
+          const properties = purpose === 'export' ? (['openDirectory', 'createDirectory'] as const) : (['openDirectory'] as const);
+          const options = { title, properties: [...properties] };
           const result = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options);
           return result.canceled ? null : (result.filePaths[0] ?? null);
         },

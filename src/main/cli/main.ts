@@ -5,14 +5,19 @@ import type { CliCommand, CliContext, OptionSpec, OptionValues } from './command
 import { askCommand } from './commands/ask-command';
 import { captionCommand } from './commands/caption-command';
 import { chatCommand } from './commands/chat-command';
+import { exportCommand } from './commands/export-command';
 import { indexCommand } from './commands/index-command';
 import { modelsCommand } from './commands/models';
 import { searchCommand } from './commands/search-command';
 import { showCommand } from './commands/show-command';
 import { statusCommand } from './commands/status-command';
+import { writeMetadataCommand } from './commands/write-metadata-command';
 import { terminalText } from './terminal-text';
 
-export const commands: CliCommand[] = [indexCommand, searchCommand, showCommand, statusCommand, captionCommand, askCommand, chatCommand, modelsCommand];
+export const commands: CliCommand[] = [
+  indexCommand, searchCommand, showCommand, statusCommand, captionCommand, askCommand, chatCommand, modelsCommand, exportCommand,
+  writeMetadataCommand,
+];
 
 const globalOptions: Record<string, OptionSpec> = {
   'data-dir': { type: 'string', description: 'library data folder (default: $TANDEM_HOME, else the app’s folder)' },

@@ -1,8 +1,11 @@
 import { channels, type ChannelName, type Envelope, type ParsedRequestOf, type ReplyOf } from '../../shared/api';
 import { createChatHandlers } from './chat/chat-handlers';
 import type { Core } from './core';
-import { TandemError } from './errors';
+import { MAX_KEYWORDS_PER_PHOTO } from '../../shared/text-limits';
+import { InvalidInputError, TandemError } from './errors';
 import { FolderGrants } from './grants/folder-grants';
+import { keywordSuggestions } from './library/keyword-suggestions';
+import { createMetadataHandlers } from './metadata/metadata-handlers';
 
 /** Channels the core answers; `dialog.*` belong to the app shell (or the test harness). */
 export type CoreChannel = Exclude<ChannelName, `dialog.${string}`>;
@@ -18,6 +21,7 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
   return {
     // Chat channels are bound by the chat service's own handler module.
     ...createChatHandlers(core),
+    ...createMetadataHandlers(core),
     'library.status': () => core.library.status(),
     'library.listRoots': () => core.library.listRoots(),
     'library.addRoot': ({ grant }) => core.library.addRoot(grants.redeem(grant, 'library')),
@@ -31,15 +35,41 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
     'photos.folders': ({ rootId }) => core.search.folders(rootId),
     'captions.setUser': ({ photoId, text }) => {
       core.captions.add(photoId, 'user', text);
+      core.metadata.afterEdit([photoId]);
       return core.photos.detail(photoId, core.captions.history(photoId));
     },
     'search.query': ({ query, filters, page }) => core.search.search(query, filters, page.offset, page.limit),
+    'keywords.list': ({ photoId }) => photoKeywords(core, photoId),
+    'keywords.vocabulary': ({ prefix, limit }) => (prefix.trim() ? keywordSuggestions(core.db, prefix, limit) : core.keywords.vocabulary(limit)),
+    'keywords.add': ({ photoId, keywords }) => {
+      const had = new Set(core.keywords.list(photoId).map((k) => k.keyword));
+      const fresh = [...new Set(keywords)].filter((k) => !had.has(k));
+      if (had.size + fresh.length > MAX_KEYWORDS_PER_PHOTO) {
+        throw new InvalidInputError(`A photo can have at most ${MAX_KEYWORDS_PER_PHOTO} keywords.`);
+      }
+      core.db.transaction(() => {
+        for (const k of fresh) core.keywords.add(photoId, k, 'user');
+      })();
+      core.metadata.afterEdit([photoId]);
+      return photoKeywords(core, photoId);
+    },
+    'keywords.remove': ({ photoId, keyword }) => {
+      core.keywords.remove(photoId, keyword);
+      core.metadata.afterEdit([photoId]);
+      return photoKeywords(core, photoId);
+    },
+    'export.start': ({ grant, options }) => core.exports.start(grants.redeem(grant, 'export'), options),
+    'export.cancel': ({ exportId }) => {
+      core.exports.cancel(exportId);
+      return { ok: true as const };
+    },
     'captions.history': ({ photoId }) => {
       core.photos.row(photoId);
       return core.captions.history(photoId);
     },
     'captions.revert': ({ photoId, captionId }) => {
       core.captions.revertTo(photoId, captionId);
+      core.metadata.afterEdit([photoId]);
       return core.photos.detail(photoId, core.captions.history(photoId));
     },
     'captions.start': ({ scope, model, settings, regenerate }) => {
@@ -77,6 +107,8 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
       const model = core.captioning.lastProgress?.model ?? core.settings.get().captionModel;
       const app = core.settings.get();
       if (requeued > 0) core.captioning.startInBackground({ model, settings: app.caption, batchSize: app.batchSize, threads: app.threads });
+      // Failed metadata writes (read-only files, …) are in the same list; retrying them needs the write queue running.
+      if (requeued > 0 && core.metadata.store.counts().queued > 0) void core.metadata.resumeQueued();
       return { requeued };
     },
     'jobs.prioritize': ({ photoId }) => {
@@ -122,6 +154,11 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
       });
     },
   };
+}
+
+function photoKeywords(core: Core, photoId: number): { photoId: number; keywords: { keyword: string; source: string }[] } {
+  core.photos.row(photoId);
+  return { photoId, keywords: core.keywords.list(photoId).map((k) => ({ keyword: k.keyword, source: k.source })) };
 }
 
 export type AnyHandlers = Partial<Record<ChannelName, (request: never) => unknown>>;

@@ -5,10 +5,13 @@ import { ChatBackends } from './chat/backend-factory';
 import { blipAnswerer } from './chat/blip-answerer';
 import { ChatService } from './chat/chat-service';
 import { EventBus } from './event-bus';
+import { ExportService } from './export/export-service';
 import { forkWorker, type SpawnWorker } from './inference/worker-handle';
 import { CaptionService } from './jobs/caption-service';
+import { KeywordStore } from './library/keyword-store';
 import { LibraryService } from './library/library-service';
 import { MediaService } from './library/media-service';
+import { MetadataService } from './metadata/metadata-service';
 import { PhotoStore } from './library/photo-store';
 import { dataPaths, type DataPaths } from './paths';
 import { hubSettingsFromEnv } from './models/hub-downloader';
@@ -28,6 +31,12 @@ export interface Core {
   library: LibraryService;
   photos: PhotoStore;
   captions: CaptionStore;
+  /** Keywords (tags) per photo, searchable. */
+  keywords: KeywordStore;
+  /** Dataset export: sidecars, manifests, copied or linked images. */
+  exports: ExportService;
+  /** Captions and keywords written to XMP sidecars or into photo files (issue 12). */
+  metadata: MetadataService;
   answers: AnswerStore;
   search: SearchService;
   media: MediaService;
@@ -61,6 +70,8 @@ export function openCore(opts: OpenCoreOptions): Core {
   const events = new EventBus();
   const photos = new PhotoStore(db);
   const captions = new CaptionStore(db);
+  const keywords = new KeywordStore(db);
+  const exports = new ExportService({ db, photos, captions, keywords, events });
   const spawnWorker = opts.spawnWorker ?? (() => forkWorker());
   const models = new ModelStore({
     db,
@@ -82,6 +93,7 @@ export function openCore(opts: OpenCoreOptions): Core {
   const downloads = new ModelDownloads(models, events);
   const answers = new AnswerStore(db);
   const settings = new SettingsStore(db);
+  const metadata = new MetadataService({ db, photos, keywords, settings, events, thumbsDir: paths.thumbsDir, workDir: paths.dataDir });
   const idle = opts.modelIdleMs !== undefined ? { idleMs: opts.modelIdleMs } : {};
   const vqa = new VqaService({ answers, modelCacheDir: paths.modelCacheDir, spawnWorker: opts.spawnWorker ?? (() => forkWorker()), ...idle });
   // LLaVA gets its own instance of the inference process (same entry and spawner), see llava-protocol.ts.
@@ -103,6 +115,9 @@ export function openCore(opts: OpenCoreOptions): Core {
     library: new LibraryService({ db, events, thumbsDir: paths.thumbsDir, dbFile: paths.dbFile, dataDir: paths.dataDir }),
     photos,
     captions,
+    keywords,
+    exports,
+    metadata,
     answers,
     search: new SearchService(db),
     media: new MediaService(db, paths.thumbsDir),
@@ -118,6 +133,8 @@ export function openCore(opts: OpenCoreOptions): Core {
     },
     close: async () => {
       downloads.cancelAll();
+      exports.cancelAll();
+      await metadata.close();
       await chat.close();
       await chatBackends.close();
       await vqa.close();

@@ -25,6 +25,8 @@ interface Entry {
 }
 
 const DEFAULT_TTL_MS = 2 * 60_000;
+
+const PURPOSE_LABEL: Record<FolderPurpose, string> = { library: 'as a photo folder', model: 'as a model folder', export: 'to export into' };
 const TOKEN_BYTES = 32;
 
 /**
@@ -61,7 +63,7 @@ export class FolderGrants {
     if (!entry) throw new FolderGrantError('That folder choice is no longer valid (already used, or never made here). Choose the folder again.');
     if (entry.expiresAt <= this.now()) throw new FolderGrantError('That folder choice has expired. Choose the folder again.');
     if (entry.purpose !== purpose) {
-      throw new FolderGrantError(`That folder was chosen ${entry.purpose === 'library' ? 'as a photo folder' : 'as a model folder'}, not for this. Choose the folder again.`);
+      throw new FolderGrantError(`That folder was chosen ${PURPOSE_LABEL[entry.purpose]}, not for this. Choose the folder again.`);
     }
     return entry.path;
   }

@@ -151,13 +151,13 @@ export class JobStore {
       .run(nowIso()).changes;
   }
 
-  /** Cancels everything queued or running for a model (all models when omitted). */
+  /** Cancels the captioning queued or running for a model (all models when omitted); other kinds of job are left alone. */
   cancel(model?: string): number {
     const now = nowIso();
     return this.db
       .prepare(
         `UPDATE jobs SET state = 'cancelled', finished_at = ?, updated_at = ?
-         WHERE state IN ('queued', 'running') AND (? IS NULL OR model = ?)`,
+         WHERE kind = 'caption' AND state IN ('queued', 'running') AND (? IS NULL OR model = ?)`,
       )
       .run(now, now, model ?? null, model ?? null).changes;
   }

@@ -8,7 +8,11 @@ import { nowIso, type Db } from '../store/database';
 import { walkPhotos, type WalkedFile } from './file-walker';
 import { looksTruncated, probeImage, type ProbeResult } from './image-probe';
 import { readPhotoMetadata, type PhotoMetadata } from './photo-metadata';
-import { PhotoStore, type PhotoRow, type RootRow } from './photo-store';
+import { KeywordStore } from './keyword-store';
+import { importTextSidecar, readTextSidecar } from './caption-text-sidecar';
+import { importFileWords, withSidecar } from '../metadata/sidecar-import';
+import { GoneRows } from './gone-rows';
+import { PhotoStore, type PhotoRow, type PhotoScanRow, type RootRow } from './photo-store';
 import { thumbsExist, writeThumbnails, ThumbnailError } from './thumbnails';
 import { ProgressMeter } from '../progress-meter';
 
@@ -32,6 +36,8 @@ interface FileOutcome {
   probe: ProbeResult;
   meta: PhotoMetadata;
   thumbError: string | null;
+  /** Lines of a `<name>.txt` / `<name>.caption` caption file beside the photo (caption-text-sidecar.ts). */
+  textCaptions?: string[];
 }
 
 /** How many names that are not valid UTF-8 a scan lists by name; the count covers them all. */
@@ -52,10 +58,12 @@ export function emptyCounts(): ScanCounts {
 export class LibraryIndexer {
   private readonly photos: PhotoStore;
   private readonly captions: CaptionStore;
+  private readonly keywords: KeywordStore;
 
   constructor(private readonly deps: IndexerDeps) {
     this.photos = new PhotoStore(deps.db);
     this.captions = new CaptionStore(deps.db);
+    this.keywords = new KeywordStore(deps.db);
   }
 
   async scan(roots: RootRow[], opts: ScanOptions = {}): Promise<ScanCounts> {
@@ -80,11 +88,11 @@ export class LibraryIndexer {
     const total = walked.reduce((n, w) => n + w.files.length, 0);
 
     // Rows whose file was not found this time: candidates for "moved" until the end, then "missing".
-    const gone = new Map<number, PhotoRow>();
-    const work: { root: RootRow; file: WalkedFile; existing: PhotoRow | undefined }[] = [];
+    const gone = new GoneRows();
+    const work: { root: RootRow; file: WalkedFile; existing: PhotoScanRow | undefined }[] = [];
     let done = 0;
     for (const { root, files } of walked) {
-      const byPath = new Map(this.photos.rowsForRoot(root.id).map((r) => [r.rel_path, r]));
+      const byPath = new Map(this.photos.scanRowsForRoot(root.id).map((r) => [r.rel_path, r]));
       const seen = new Set<string>();
       for (const file of files) {
         seen.add(file.relPath);
@@ -102,7 +110,7 @@ export class LibraryIndexer {
         }
         work.push({ root, file, existing });
       }
-      for (const row of byPath.values()) if (!seen.has(row.rel_path) && row.status !== 'missing') gone.set(row.id, row);
+      for (const row of byPath.values()) if (!seen.has(row.rel_path) && row.status !== 'missing') gone.add(row);
     }
     meter.start(work.length);
     emit('indexing', done, total, null);
@@ -128,7 +136,7 @@ export class LibraryIndexer {
       );
       this.deps.db.transaction(() => {
         const now = nowIso();
-        for (const row of gone.values()) {
+        for (const row of gone.rows()) {
           markMissing.run(now, now, row.id);
           counts.missing++;
         }
@@ -150,8 +158,10 @@ export class LibraryIndexer {
     const probe = await probeImage(buffer, extname(file.absPath));
     let meta = emptyMeta();
     let thumbError: string | null = null;
+    let textCaptions: string[] = [];
     if (probe.status === 'ok') {
-      meta = await readPhotoMetadata(buffer);
+      meta = await withSidecar(file.absPath, await readPhotoMetadata(buffer));
+      textCaptions = await readTextSidecar(file.absPath);
       try {
         await writeThumbnails(this.deps.thumbsDir, hash, probe.source);
       } catch (err) {
@@ -162,11 +172,11 @@ export class LibraryIndexer {
             : String(err);
       }
     }
-    return { file, hash, probe, meta, thumbError };
+    return { file, hash, probe, meta, thumbError, textCaptions };
   }
 
   /** Writes one file's outcome in a single transaction. */
-  private record(root: RootRow, existing: PhotoRow | undefined, o: FileOutcome, gone: Map<number, PhotoRow>, counts: ScanCounts): void {
+  private record(root: RootRow, existing: PhotoScanRow | undefined, o: FileOutcome, gone: GoneRows, counts: ScanCounts): void {
     const db = this.deps.db;
     const now = nowIso();
     let status: PhotoRow['status'];
@@ -220,10 +230,9 @@ export class LibraryIndexer {
         update(id);
         if (existing.status === 'missing' || existing.hash !== o.hash) counts.changed++;
       } else {
-        const moved = this.findMovedRow(o.hash, gone);
+        const moved = gone.takeByHash(o.hash) ?? this.photos.missingRowsByHash(o.hash)[0];
         if (moved) {
           id = moved.id;
-          gone.delete(moved.id);
           update(id);
           counts.moved++;
         } else {
@@ -242,26 +251,15 @@ export class LibraryIndexer {
       if (status === 'ok') counts.thumbnails++;
       counts[status]++;
       this.importEmbedded(id, o.meta);
+      // After the file's own caption, so a caption file's first line is the newest file caption, the one shown.
+      if (o.textCaptions?.length) importTextSidecar(db, this.captions, id, o.textCaptions);
       refreshSearchRow(db, id);
     })();
   }
 
   /** A photo that vanished from its old place this scan, or earlier, with the same bytes. */
-  private findMovedRow(hash: string, gone: Map<number, PhotoRow>): PhotoRow | undefined {
-    for (const row of gone.values()) if (row.hash === hash) return row;
-    return this.photos.missingRowsByHash(hash)[0];
-  }
-
   private importEmbedded(photoId: number, meta: PhotoMetadata): void {
-    const db = this.deps.db;
-    if (meta.embeddedCaption) {
-      const latestFile = db
-        .prepare("SELECT text FROM captions WHERE photo_id = ? AND source = 'file' ORDER BY id DESC LIMIT 1")
-        .get(photoId) as { text: string } | undefined;
-      if (latestFile?.text !== meta.embeddedCaption) this.captions.add(photoId, 'file', meta.embeddedCaption);
-    }
-    const addTag = db.prepare('INSERT OR IGNORE INTO photo_tags (photo_id, tag) VALUES (?, ?)');
-    for (const k of meta.keywords) addTag.run(photoId, k);
+    importFileWords(this.deps.db, this.captions, this.keywords, photoId, meta);
   }
 }
 

@@ -99,12 +99,13 @@ export class LibraryService {
   status(): LibraryStatus {
     const db = this.deps.db;
     const byStatus: Record<string, number> = {};
-    for (const r of db.prepare('SELECT status, count(*) AS n FROM photos GROUP BY status').all() as { status: string; n: number }[]) {
+    // photo_counts is kept by triggers (migration 5): counting a million photos row by row took ~0.5 s.
+    for (const r of db.prepare('SELECT status, sum(n) AS n FROM photo_counts GROUP BY status HAVING sum(n) > 0').all() as { status: string; n: number }[]) {
       byStatus[r.status] = r.n;
     }
     const photos = Object.entries(byStatus).reduce((n, [s, c]) => (s === 'missing' ? n : n + c), 0);
     const captioned = (
-      db.prepare("SELECT count(*) AS n FROM photos WHERE caption_text IS NOT NULL AND status != 'missing'").get() as { n: number }
+      db.prepare("SELECT coalesce(sum(n), 0) AS n FROM photo_counts WHERE captioned = 1 AND status != 'missing'").get() as { n: number }
     ).n;
     const captionFailed = (
       db.prepare(`SELECT count(*) AS n FROM photos p WHERE p.status = 'ok' AND ${CAPTION_FAILED}`).get() as { n: number }

@@ -4,7 +4,9 @@ import { NotFoundError } from '../errors';
 import { readFileInside, realFileInside, type ContainedFile } from './contained-file';
 import { probeImage } from './image-probe';
 import { PhotoStore, type PhotoRow } from './photo-store';
-import { thumbPath, writeThumbnails, type ThumbSize } from './thumbnails';
+import { PreviewCache } from './preview-cache';
+import { thumbPath, writePreview, writeThumbnails, type ThumbSize } from './thumbnails';
+import { SettingsStore } from '../settings/settings-store';
 import type { Db } from '../store/database';
 
 /** A file to serve: `path` is real (no links left) and lies inside `within`; read it with `readMedia`. */
@@ -22,13 +24,23 @@ const WEB_MIME: Record<string, string> = {
 
 /**
  * Answers `tandem://thumb/<id>` and `tandem://photo/<id>` by database id: the renderer never names a path.
- * A thumbnail deleted from the cache is made again from the original.
+ * A thumbnail deleted from the cache is made again from the original; the large preview is made on first
+ * view (the indexer writes only the small one) and kept in a bounded PreviewCache.
  */
 export class MediaService {
   private readonly photos: PhotoStore;
+  /** Large previews, made on first view and swept least recently viewed first. */
+  readonly previews: PreviewCache;
+  /** Renditions being written, by file: a preview asked for twice at once (view + prefetch) is made once. */
+  private readonly making = new Map<string, Promise<void>>();
 
-  constructor(private readonly db: Db, private readonly thumbsDir: string) {
+  constructor(
+    private readonly db: Db,
+    private readonly thumbsDir: string,
+    previewCacheBytes: () => number = () => new SettingsStore(db).get().previewCacheMB * 1024 * 1024,
+  ) {
     this.photos = new PhotoStore(db);
+    this.previews = new PreviewCache(thumbsDir, previewCacheBytes);
   }
 
   async thumbnail(photoId: number, size: ThumbSize): Promise<MediaReply> {
@@ -37,13 +49,29 @@ export class MediaService {
     const file = thumbPath(this.thumbsDir, row.hash, size);
     const present = await stat(file).then(() => true, () => false);
     if (!present) {
-      const source = await this.originalFile(row);
-      const buffer = await readFileInside(source, `the original of photo ${photoId}`);
-      const probe = await probeImage(buffer, extname(source.path));
-      if (probe.status !== 'ok') throw new NotFoundError(`Photo ${photoId} cannot be decoded: ${probe.reason}`);
-      await writeThumbnails(this.thumbsDir, row.hash, probe.source);
+      let job = this.making.get(file);
+      if (!job) {
+        job = this.make(row, size, file).finally(() => this.making.delete(file));
+        this.making.set(file, job);
+      }
+      await job;
+    } else if (size === 'large') {
+      await this.previews.touch(row.hash, file);
     }
     return { ...(await realFileInside(this.thumbsDir, file, `the thumbnail of photo ${photoId}`)), mime: 'image/webp' };
+  }
+
+  private async make(row: PhotoRow, size: ThumbSize, file: string): Promise<void> {
+    const source = await this.originalFile(row);
+    const buffer = await readFileInside(source, `the original of photo ${row.id}`);
+    const probe = await probeImage(buffer, extname(source.path));
+    if (probe.status !== 'ok') throw new NotFoundError(`Photo ${row.id} cannot be decoded: ${probe.reason}`);
+    if (size === 'small') {
+      await writeThumbnails(this.thumbsDir, row.hash, probe.source);
+      return;
+    }
+    const bytes = await writePreview(this.thumbsDir, row.hash, probe.source);
+    await this.previews.add(row.hash, file, bytes);
   }
 
   async original(photoId: number): Promise<MediaReply> {

@@ -1,4 +1,5 @@
 import exifr from 'exifr';
+import { decodeXmlEntities, importedKeywords } from '../metadata/xmp-fields';
 
 export interface PhotoMetadata {
   /** Local time as the camera wrote it, ISO 8601 without a zone unless the file carries an offset. */
@@ -10,8 +11,10 @@ export interface PhotoMetadata {
   gpsLon: number | null;
   /** A description someone already wrote into the file (XMP dc:description or IPTC Caption-Abstract). */
   embeddedCaption: string | null;
-  /** XMP dc:subject / IPTC Keywords. */
+  /** XMP dc:subject / IPTC Keywords, with lr:hierarchicalSubject paths ("Places|France|Paris") in place of their levels. */
   keywords: string[];
+  /** Who wrote embeddedCaption: 'model:<id>' when Tandem embedded a model's caption (tandem:CaptionSource), else 'file'. */
+  embeddedCaptionSource?: string;
 }
 
 const EMPTY: PhotoMetadata = {
@@ -42,8 +45,12 @@ export async function readPhotoMetadata(buffer: Buffer): Promise<PhotoMetadata> 
     cameraModel: text(raw['Model']),
     gpsLat: lat !== null && lon !== null && Math.abs(lat) <= 90 ? lat : null,
     gpsLon: lat !== null && lon !== null && Math.abs(lon) <= 180 ? lon : null,
-    embeddedCaption: langText(raw['description']) ?? text(raw['Caption']) ?? text(raw['ImageDescription']),
-    keywords: keywordList(raw['subject'] ?? raw['Keywords']),
+    embeddedCaption: xmpText(langText(raw['description'])) ?? text(raw['Caption']) ?? text(raw['ImageDescription']),
+    keywords: importedKeywords(
+      raw['subject'] !== undefined ? keywordList(raw['subject']).map(decodeXmlEntities) : keywordList(raw['Keywords']),
+      keywordList(raw['hierarchicalSubject']).map(decodeXmlEntities),
+    ),
+    embeddedCaptionSource: modelSource(raw['CaptionSource']) ?? 'file',
   };
 }
 
@@ -74,6 +81,16 @@ function langText(v: unknown): string | null {
   }
   if (v && typeof v === 'object' && 'value' in v) return text((v as { value: unknown }).value);
   return null;
+}
+
+/** XMP text from exifr still carries its XML escapes. */
+function xmpText(v: string | null): string | null {
+  return v === null ? null : decodeXmlEntities(v);
+}
+
+/** tandem:CaptionSource as Tandem writes it for a model's caption; anything else is a person's words. */
+function modelSource(v: unknown): string | null {
+  return typeof v === 'string' && /^model:[\w.@/-]{1,200}$/.test(v) ? v : null;
 }
 
 function keywordList(v: unknown): string[] {

@@ -30,6 +30,8 @@ export interface PhotoRow {
   updated_at: string;
 }
 
+export type PhotoScanRow = Pick<PhotoRow, 'id' | 'rel_path' | 'hash' | 'size' | 'mtime_ms' | 'status'>;
+
 export interface RootRow {
   id: number;
   path: string;
@@ -73,11 +75,12 @@ export function toSummary(r: SummaryRow): PhotoSummary {
 export class PhotoStore {
   constructor(private readonly db: Db) {}
 
+  /** Each library folder with its photo count, from photo_counts (counting a million rows took ~0.5 s). */
   listRoots(): Root[] {
     const rows = this.db
       .prepare(
         `SELECT r.id, r.path, r.added_at,
-           (SELECT count(*) FROM photos p WHERE p.root_id = r.id AND p.status != 'missing') AS n
+           (SELECT coalesce(sum(c.n), 0) FROM photo_counts c WHERE c.root_id = r.id AND c.status != 'missing') AS n
          FROM roots r ORDER BY r.path`,
       )
       .all() as (RootRow & { n: number })[];
@@ -103,11 +106,21 @@ export class PhotoStore {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM photo_fts WHERE rowid IN (SELECT id FROM photos WHERE root_id = ?)').run(id);
       this.db.prepare('DELETE FROM roots WHERE id = ?').run(id);
+      // The delete triggers left this root's counts at zero; drop the rows themselves.
+      this.db.prepare('DELETE FROM photo_counts WHERE root_id = ?').run(id);
     })();
   }
 
   rowsForRoot(rootId: number): PhotoRow[] {
     return this.db.prepare('SELECT * FROM photos WHERE root_id = ?').all(rootId) as PhotoRow[];
+  }
+
+  /**
+   * What a rescan compares, for every photo of a root: the columns that tell unchanged from changed. All
+   * columns of a million rows took 62 s and 2 GiB of heap; these take a tenth of that.
+   */
+  scanRowsForRoot(rootId: number): PhotoScanRow[] {
+    return this.db.prepare('SELECT id, rel_path, hash, size, mtime_ms, status FROM photos WHERE root_id = ?').all(rootId) as PhotoScanRow[];
   }
 
   missingRowsByHash(hash: string): PhotoRow[] {

@@ -22,7 +22,7 @@ import { StreamingOnnxWriter } from './streaming-onnx-writer';
 import { buildVisionEncoderGraph } from './vision-encoder-graph';
 
 /** Bump when graphs change meaning or layout: old cache entries are then rebuilt. */
-export const LLAVA_COMPILER_VERSION = 1;
+export const LLAVA_COMPILER_VERSION = 2;
 
 export const LLAVA_MANIFEST_FILE = 'tandem-llava-manifest.json';
 
@@ -38,7 +38,8 @@ export interface LlavaCompileOptions {
   /**
    * The decoder's cache interface (llama-decoder-graph.ts): 'transformers.js' (present = past ⧺ new, logits of
    * every position) or 'kv-append' (new keys/values only, last logits only; what the embedded engine runs
-   * fastest). Default 'transformers.js'.
+   * fastest). Default: 'kv-append' for `compileLlava` (cache entries are only ever run by the embedded engine),
+   * 'transformers.js' for `compileLlavaToFolder` (a folder other tools may read).
    */
   decoderIo?: DecoderIo;
 }
@@ -99,13 +100,13 @@ const RUNTIME_FILES: { name: string; required: boolean }[] = [
   { name: 'added_tokens.json', required: false },
 ];
 
-export function resolveLlavaCompileOptions(options: LlavaCompileOptions = {}): ResolvedLlavaCompileOptions {
+export function resolveLlavaCompileOptions(options: LlavaCompileOptions = {}, defaultDecoderIo: DecoderIo = 'transformers.js'): ResolvedLlavaCompileOptions {
   return {
     decoderPrecision: options.decoderPrecision ?? 'q4',
     visionPrecision: options.visionPrecision ?? 'fp32',
     embeddingPrecision: options.embeddingPrecision ?? 'fp32',
     accuracyLevel: options.accuracyLevel ?? 4,
-    decoderIo: options.decoderIo ?? 'transformers.js',
+    decoderIo: options.decoderIo ?? defaultDecoderIo,
   };
 }
 
@@ -334,7 +335,7 @@ export async function compileLlava(
   cacheDir: string,
   options: LlavaCompileOptions & LlavaCompileRun = {},
 ): Promise<CompiledLlava> {
-  const resolved = resolveLlavaCompileOptions(options);
+  const resolved = resolveLlavaCompileOptions(options, 'kv-append');
   const onProgress = options.onProgress ?? (() => {});
   const signal = options.signal;
   // Config and checkpoint headers are validated before the cache is touched.

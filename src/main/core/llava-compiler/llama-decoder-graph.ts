@@ -2,10 +2,11 @@
  * The language model as two graphs with transformers.js' LLaVA names:
  *  - embed_tokens: input_ids [b, s] → inputs_embeds [b, s, hidden];
  *  - decoder_model_merged: inputs_embeds, attention_mask [b, past + s], position_ids [b, s],
- *    past_key_values.{i}.key|value [b, kv_heads, past, head_dim] → logits [b, s, vocab], present.{i}.key|value.
+ *    past_key_values.{i}.key|value [b, kv_heads, past, head_dim] → logits [b, s, vocab], present.{i}.key|value
+ *    (or, with io 'kv-append', logits [b, 1, vocab] and appended.{i}.key|value; see DecoderIo).
  * The decoder follows transformers' LlamaModel / Qwen2Model: RMSNorm (x · rsqrt(mean(x²) + eps) · w),
- * rotary embeddings from position_ids with rope_theta (rotate_half convention), grouped KV heads repeated
- * to the query heads, scores · head_dim^-0.5 with a causal + padding mask, SwiGLU MLP, final norm, lm_head
+ * rotary embeddings from position_ids with rope_theta (rotate_half convention), each KV head shared by its
+ * group of query heads, scores · head_dim^-0.5 with a causal + padding mask, SwiGLU MLP, final norm, lm_head
  * (the embedding matrix when tied). Qwen2 has q/k/v biases; Llama has them, and o_proj's, only with
  * attention_bias.
  */
@@ -61,9 +62,13 @@ export function buildEmbedTokensGraph(t: LlavaTextSpec, table: Float32Array, pre
   return g;
 }
 
+/**
+ * Written as Pow → ReduceMean → Add → Sqrt → Div → Mul, the pattern onnxruntime's CPU optimiser fuses into
+ * one SimplifiedLayerNormalization (five nodes fewer per norm; x · rsqrt(·) would not match it).
+ */
 function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
-  const variance = g.op('ReduceMean', [g.mul(x, x)], { axes: attr.ints([-1]), keepdims: attr.int(1) });
-  return g.mul(weight, g.mul(x, g.op('Reciprocal', [g.sqrt(g.add(variance, g.scalarFloat(eps)))])));
+  const variance = g.op('ReduceMean', [g.op('Pow', [x, g.scalarFloat(2)])], { axes: attr.ints([-1]), keepdims: attr.int(1) });
+  return g.mul(weight, g.div(x, g.sqrt(g.add(variance, g.scalarFloat(eps)))));
 }
 
 export interface DecoderGraphOptions {
@@ -111,15 +116,47 @@ export async function buildDecoderGraph(t: LlavaTextSpec, ckpt: LlavaCheckpoint,
   const allowed = g.op('And', [g.unsqueeze(causal, [0, 1]), g.unsqueeze(g.cast(mask, 'bool'), [1, 2])]);
   const minValue = g.scalarFloat(-3.4028234663852886e38);
 
+  const io = options.io ?? 'transformers.js';
   // LlamaRotaryEmbedding: inv_freq[i] = θ^(−2i/d); emb = cat(freqs, freqs); q·cos + rotate_half(q)·sin.
   const invFreq = Array.from({ length: hd / 2 }, (_, i) => 1 / t.ropeTheta ** ((2 * i) / hd));
-  const freqs = g.mul(g.unsqueeze(g.cast(positions, 'float32'), [2]), g.floats(invFreq));
-  const emb = g.concat([freqs, freqs], -1);
-  const cos = g.unsqueeze(g.op('Cos', [emb]), [1]);
-  const sin = g.unsqueeze(g.op('Sin', [emb]), [1]);
+  let cosSin: [string, string] | undefined;
+  const cosSinOfPositions = (): [string, string] => {
+    if (!cosSin) {
+      const freqs = g.mul(g.unsqueeze(g.cast(positions, 'float32'), [2]), g.floats(invFreq));
+      const emb = g.concat([freqs, freqs], -1);
+      cosSin = [g.unsqueeze(g.op('Cos', [emb]), [1]), g.unsqueeze(g.op('Sin', [emb]), [1])];
+    }
+    return cosSin;
+  };
+  // kv-append graphs rotate with onnxruntime's RotaryEmbedding (com.microsoft) from cos/sin tables built here
+  // in float64: one node instead of eight per tensor, and angles as exact as the reference's.
+  const maxPositions = t.maxPositionEmbeddings;
+  let ropeTables: [string, string] | undefined;
+  const fusedRope = (v: string): string => {
+    if (!ropeTables) {
+      const half = hd / 2;
+      const cosT = new Float32Array(maxPositions * half);
+      const sinT = new Float32Array(maxPositions * half);
+      for (let pos = 0; pos < maxPositions; pos++) {
+        for (let i = 0; i < half; i++) {
+          const angle = pos * (invFreq[i] as number);
+          cosT[pos * half + i] = Math.cos(angle);
+          sinT[pos * half + i] = Math.sin(angle);
+        }
+      }
+      ropeTables = [
+        g.initializer('rope_cos_cache', { type: 'float32', data: cosT, dims: [maxPositions, half] }),
+        g.initializer('rope_sin_cache', { type: 'float32', data: sinT, dims: [maxPositions, half] }),
+      ];
+    }
+    const [out] = g.node('RotaryEmbedding', [v, positions, ropeTables[0], ropeTables[1]], { interleaved: attr.int(0) }, { domain: 'com.microsoft', name: 'rope' });
+    return out as string;
+  };
   const rope = (v: string): string => {
+    if (io === 'kv-append') return fusedRope(v);
     const x1 = g.slice(v, [0], [hd / 2], [3]);
     const x2 = g.slice(v, [hd / 2], [hd], [3]);
+    const [cos, sin] = cosSinOfPositions();
     return g.add(g.mul(v, cos), g.mul(g.concat([g.op('Neg', [x2]), x1], 3), sin));
   };
   // repeat_kv without the copy: query heads kv·rep … kv·rep + rep − 1 share KV head kv, so [b, heads, s, d]
@@ -128,7 +165,6 @@ export async function buildDecoderGraph(t: LlavaTextSpec, ckpt: LlavaCheckpoint,
   const grouped = (v: string): string => (rep === 1 ? v : g.reshape(v, [0, t.numKvHeads, -1, 0]));
   const perHead = (v: string): string => (rep === 1 ? v : g.reshape(v, [0, t.numHeads, -1, 0]));
   const keysT = (k: string): string => g.transpose(k, [0, 1, 3, 2]);
-  const io = options.io ?? 'transformers.js';
   const pastEnd = g.dim(past[0]![0], 2);
   const end = g.int64s([Number.MAX_SAFE_INTEGER]);
 
@@ -143,9 +179,10 @@ export async function buildDecoderGraph(t: LlavaTextSpec, ckpt: LlavaCheckpoint,
       g.output(k, `appended.${l}.key`, 'float32', ['batch_size', t.numKvHeads, 'sequence_length', hd]);
       g.output(v, `appended.${l}.value`, 'float32', ['batch_size', t.numKvHeads, 'sequence_length', hd]);
       // Scores against past and new keys, side by side: the same row as against past ⧺ new.
-      const gq = grouped(q);
-      const raw = perHead(g.concat([g.matmul(gq, keysT(past[l]![0])), g.matmul(gq, keysT(k))], 3));
-      const probs = grouped(g.softmax(g.where(allowed, g.mul(raw, g.scalarFloat(hd ** -0.5)), minValue), -1));
+      // The scale goes on q (onnxruntime folds it into the MatMul) rather than on the wider scores.
+      const gq = grouped(g.mul(q, g.scalarFloat(hd ** -0.5)));
+      const scores = perHead(g.concat([g.matmul(gq, keysT(past[l]![0])), g.matmul(gq, keysT(k))], 3));
+      const probs = grouped(g.softmax(g.where(allowed, scores, minValue), -1));
       const fromPast = g.matmul(g.slice(probs, g.int64s([0]), pastEnd, [3]), past[l]![1]);
       ctx = perHead(g.add(fromPast, g.matmul(g.slice(probs, pastEnd, end, [3]), v)));
     } else {

@@ -9,7 +9,7 @@
  * first token (the CLS token for CLIP), "full" keeps all. LlavaMultiModalProjector follows:
  * linear_1 → projector_hidden_act → linear_2.
  */
-import { activation, layerNorm, mergeHeads, scaledDotProductAttention, splitHeads } from '../onnx/blocks';
+import { activation, layerNorm, mergeHeads, splitHeads } from '../onnx/blocks';
 import { GraphBuilder } from '../onnx/graph-builder';
 import type { LlavaCheckpoint } from './checkpoint-reader';
 import { llavaNames as N } from './checkpoint-names';
@@ -67,8 +67,10 @@ export async function buildVisionEncoderGraph(spec: LlavaSpec, ckpt: LlavaCheckp
     const q = splitHeads(g, await w.linear(h, p('self_attn.q_proj'), D, D, true), v.numHeads, hd);
     const k = splitHeads(g, await w.linear(h, p('self_attn.k_proj'), D, D, true), v.numHeads, hd);
     const val = splitHeads(g, await w.linear(h, p('self_attn.v_proj'), D, D, true), v.numHeads, hd);
-    // eager_attention_forward: (q · kᵀ) · scaling, softmax, · v.
-    const ctx = scaledDotProductAttention(g, q, k, val, { scale: { op: 'mul', value: hd ** -0.5 } });
+    // eager_attention_forward: (q · kᵀ) · scaling, softmax, · v, with the scaling moved onto q: onnxruntime
+    // folds it into the MatMul instead of making a pass over the 729×729 scores per head (float rounding only).
+    const scores = g.matmul(g.mul(q, g.scalarFloat(hd ** -0.5)), g.transpose(k, [0, 1, 3, 2]));
+    const ctx = g.matmul(g.softmax(scores, -1), val);
     x = g.add(x, await w.linear(mergeHeads(g, ctx, D), p('self_attn.out_proj'), D, D, true));
     const h2 = layerNorm(g, x, await ln('layer_norm2'));
     const fc1 = await w.linear(h2, p('mlp.fc1'), D, v.intermediateSize, true);

@@ -35,6 +35,8 @@ export interface LlavaEngineOptions {
   maxContextTokens: number;
   /** Prompt positions per prefill run (default 256). */
   prefillChunk?: number;
+  /** Profile every graph with onnxruntime's profiler (llava-sessions.ts); benchmarks only. */
+  profilePrefix?: string;
 }
 
 export interface LlavaGenerateRequest {
@@ -96,7 +98,12 @@ export class LlavaEngine {
     if (!size) throw new ModelFileError('preprocessor_config.json', `${opts.modelDir}: the image size depends on the photo (no crop_size and no fixed size), which LLaVA's single-image packs never do.`);
     const pack = await readLlavaPackConfig(opts.modelDir, size);
     const prompt = await LlavaPrompt.load(opts.modelDir, pack);
-    const sessions = await LlavaSessions.open(opts.modelDir, opts.dtypes, { threads: opts.threads, kvHeads: pack.kvHeads, headDim: pack.headDim });
+    const sessions = await LlavaSessions.open(opts.modelDir, opts.dtypes, {
+      threads: opts.threads,
+      kvHeads: pack.kvHeads,
+      headDim: pack.headDim,
+      ...(opts.profilePrefix ? { profilePrefix: opts.profilePrefix } : {}),
+    });
     const contextTokens = Math.min(pack.maxPositionEmbeddings, opts.maxContextTokens);
     return new LlavaEngine(sessions, prompt, imageConfig, pack, opts.dtypes, contextTokens, opts.prefillChunk);
   }

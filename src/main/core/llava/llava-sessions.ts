@@ -36,12 +36,28 @@ export interface LlavaSessionOptions {
   threads: number;
   kvHeads: number;
   headDim: number;
+  /** onnxruntime profiles each graph to `<prefix>-<component>_<date>.json` (benchmarks only) */
+  profilePrefix?: string;
 }
 
 function int64(values: ArrayLike<number>, dims: number[]): NdArray {
   const data = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
   return { type: 'int64', data, dims };
+}
+
+/**
+ * How the decoder graph returns keys/values: 'present' (transformers.js: past ⧺ new, logits of every position)
+ * or 'appended' (Tandem's kv-append graphs: the new positions only, the last position's logits).
+ */
+export type DecoderCacheIo = 'present' | 'appended';
+
+/** The last position's row of logits [b, s, vocab] (a kv-append graph gives s = 1). */
+function lastRow(logits: NdArray | undefined): Float32Array {
+  if (logits?.type !== 'float32') throw new ModelFileError('decoder_model_merged', 'The decoder gave no float logits.');
+  const vocab = logits.dims[2]!;
+  const rows = logits.data.length / vocab;
+  return logits.data.subarray((rows - 1) * vocab, rows * vocab);
 }
 
 export class LlavaSessions implements LlavaDecoder {
@@ -51,13 +67,19 @@ export class LlavaSessions implements LlavaDecoder {
     private readonly decoder: InferenceRunner,
     readonly layers: number,
     private readonly options: LlavaSessionOptions,
+    readonly cacheIo: DecoderCacheIo,
   ) {}
 
   static async open(modelDir: string, dtypes: LlavaDTypes, options: LlavaSessionOptions): Promise<LlavaSessions> {
     // CPU, as the transformers.js path ran: the decoder's shapes change every step, and the packs' q4/int8
     // operators (MatMulNBits) are CPU kernels.
     const open = (c: keyof LlavaDTypes) =>
-      createInferenceSession(join(modelDir, llavaOnnxPath(c, dtypes[c])), { executionProvider: 'cpu', intraOpThreads: options.threads, interOpThreads: 1 });
+      createInferenceSession(join(modelDir, llavaOnnxPath(c, dtypes[c])), {
+        executionProvider: 'cpu',
+        intraOpThreads: options.threads,
+        interOpThreads: 1,
+        ...(options.profilePrefix ? { profileFilePrefix: `${options.profilePrefix}-${c}` } : {}),
+      });
     const vision = await open('vision_encoder');
     const embedder = await open('embed_tokens');
     const decoder = await open('decoder_model_merged');
@@ -67,7 +89,8 @@ export class LlavaSessions implements LlavaDecoder {
       await Promise.all([vision.dispose(), embedder.dispose(), decoder.dispose()]);
       throw new ModelFileError(llavaOnnxPath('decoder_model_merged', dtypes.decoder_model_merged), `${modelDir}: the decoder graph has no past_key_values inputs.`);
     }
-    return new LlavaSessions(vision, embedder, decoder, layers, options);
+    const cacheIo = decoder.outputNames.includes('appended.0.key') ? 'appended' : 'present';
+    return new LlavaSessions(vision, embedder, decoder, layers, options, cacheIo);
   }
 
   emptyCache(): KvCache {
@@ -87,37 +110,57 @@ export class LlavaSessions implements LlavaDecoder {
   }
 
   async decode(embeds: Float32Array, seqLen: number, past: KvCache, wantLogits: boolean): Promise<DecoderOutput> {
+    return this.cacheIo === 'appended' ? this.decodeAppending(embeds, seqLen, past, wantLogits) : this.decodePresent(embeds, seqLen, past, wantLogits);
+  }
+
+  private async decodePresent(embeds: Float32Array, seqLen: number, past: KvCache, wantLogits: boolean): Promise<DecoderOutput> {
     const total = past.length + seqLen;
+    const feeds = this.stepFeeds(embeds, seqLen, past, new BigInt64Array(total).fill(1n));
+    const outputs: string[] = wantLogits ? ['logits'] : [];
+    for (let i = 0; i < this.layers; i++) outputs.push(`present.${i}.key`, `present.${i}.value`);
+    const out = await this.decoder.run(feeds, outputs);
+    return { lastLogits: wantLogits ? lastRow(out['logits']) : null, cache: new KvCache(this.layerOutputs(out, 'present'), total) };
+  }
+
+  /** The past buffers go in whole, their unfilled tail masked out; only the new positions come back. */
+  private async decodeAppending(embeds: Float32Array, seqLen: number, past: KvCache, wantLogits: boolean): Promise<DecoderOutput> {
+    const capacity = past.capacity;
+    const mask = new BigInt64Array(capacity + seqLen);
+    mask.fill(1n, 0, past.length);
+    mask.fill(1n, capacity);
+    const feeds = this.stepFeeds(embeds, seqLen, past, mask);
+    // The logits are computed either way (for the last position only); leaving them out saves their copy.
+    const outputs: string[] = wantLogits ? ['logits'] : [];
+    for (let i = 0; i < this.layers; i++) outputs.push(`appended.${i}.key`, `appended.${i}.value`);
+    const out = await this.decoder.run(feeds, outputs);
+    return { lastLogits: wantLogits ? lastRow(out['logits']) : null, cache: past.append(this.layerOutputs(out, 'appended'), seqLen) };
+  }
+
+  private stepFeeds(embeds: Float32Array, seqLen: number, past: KvCache, mask: BigInt64Array): Record<string, NdArray> {
     const hidden = embeds.length / seqLen;
     const positions = new Array<number>(seqLen);
     for (let i = 0; i < seqLen; i++) positions[i] = past.length + i;
     const feeds: Record<string, NdArray> = {
       inputs_embeds: { type: 'float32', data: embeds, dims: [1, seqLen, hidden] },
-      attention_mask: { type: 'int64', data: new BigInt64Array(total).fill(1n), dims: [1, total] },
+      attention_mask: { type: 'int64', data: mask, dims: [1, mask.length] },
       position_ids: int64(positions, [1, seqLen]),
     };
-    const outputs: string[] = wantLogits ? ['logits'] : [];
     past.layers.forEach((l, i) => {
       feeds[`past_key_values.${i}.key`] = l.key;
       feeds[`past_key_values.${i}.value`] = l.value;
-      outputs.push(`present.${i}.key`, `present.${i}.value`);
     });
-    const out = await this.decoder.run(feeds, outputs);
+    return feeds;
+  }
+
+  private layerOutputs(out: Record<string, NdArray>, prefix: 'present' | 'appended'): KvLayer[] {
     const layers: KvLayer[] = [];
     for (let i = 0; i < this.layers; i++) {
-      const key = out[`present.${i}.key`];
-      const value = out[`present.${i}.value`];
-      if (key?.type !== 'float32' || value?.type !== 'float32') throw new ModelFileError('decoder_model_merged', `The decoder gave no float present.${i} keys/values.`);
+      const key = out[`${prefix}.${i}.key`];
+      const value = out[`${prefix}.${i}.value`];
+      if (key?.type !== 'float32' || value?.type !== 'float32') throw new ModelFileError('decoder_model_merged', `The decoder gave no float ${prefix}.${i} keys/values.`);
       layers.push({ key, value });
     }
-    let lastLogits: Float32Array | null = null;
-    if (wantLogits) {
-      const logits = out['logits'];
-      if (logits?.type !== 'float32') throw new ModelFileError('decoder_model_merged', 'The decoder gave no float logits.');
-      const vocab = logits.dims[2]!;
-      lastLogits = logits.data.subarray((seqLen - 1) * vocab, seqLen * vocab);
-    }
-    return { lastLogits, cache: new KvCache(layers, total) };
+    return layers;
   }
 
   async dispose(): Promise<void> {

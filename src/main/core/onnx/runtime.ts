@@ -26,6 +26,13 @@ export interface RuntimeOptions {
    * small runs such as decoding steps; turn off when sharing the CPU with other busy processes.
    */
   spinWait?: boolean;
+  /**
+   * Write onnxruntime's per-operator profile (Chrome trace JSON) to `<prefix>_<date>.json`; the file is
+   * complete once the runner is disposed. For benchmarks, not for the app.
+   */
+  profileFilePrefix?: string;
+  /** Save the graph as onnxruntime optimised it (which fusions applied), weights inline. For inspection only. */
+  optimizedModelPath?: string;
 }
 
 export interface InferenceRunner {
@@ -113,6 +120,8 @@ export async function createInferenceSession(modelPath: string, options: Runtime
     executionMode: 'sequential',
     logSeverityLevel: 3,
     ...(options.spinWait === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
+    ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
+    ...(options.optimizedModelPath ? { optimizedModelFilePath: options.optimizedModelPath } : {}),
   };
   let lastError: unknown;
   // Try the accelerator with CPU as ORT's own per-node fallback; if the provider cannot load at all,
@@ -121,7 +130,7 @@ export async function createInferenceSession(modelPath: string, options: Runtime
     const providers = candidates.slice(i);
     try {
       const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: providers });
-      return wrap(session, providers[0] as string);
+      return wrap(session, providers[0] as string, options.profileFilePrefix !== undefined);
     } catch (err) {
       lastError = err;
       if (providers.length === 1) break;
@@ -134,7 +143,7 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function wrap(session: ort.InferenceSession, provider: string): InferenceRunner {
+function wrap(session: ort.InferenceSession, provider: string, profiling = false): InferenceRunner {
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
@@ -148,6 +157,8 @@ function wrap(session: ort.InferenceSession, provider: string): InferenceRunner 
       return out;
     },
     async dispose() {
+      // A profiling session writes its trace file here.
+      if (profiling) session.endProfiling();
       await session.release();
     },
   };

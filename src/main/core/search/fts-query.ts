@@ -4,7 +4,7 @@ import { MAX_QUERY_CHARS, MAX_QUERY_TERMS } from '../../../shared/text-limits';
  * Turns what a person types into a safe FTS5 MATCH expression.
  * FTS5's own syntax throws on stray quotes, bare operators and punctuation, so user text is never
  * passed through: it is parsed into words, "quoted phrases", -excluded words and OR, and rebuilt.
- * Every word is a prefix query, so results appear while typing.
+ * Every word of two or more letters is a prefix query, so results appear while typing; a lone letter is a whole word.
  *
  * Runaway input is cut, not refused: only the first MAX_QUERY_CHARS characters are read and the first
  * MAX_QUERY_TERMS words (searched for or excluded) are kept, and the notice says so. Every extra term
@@ -16,6 +16,8 @@ export interface ParsedQuery {
   match: string | null;
   /** Words that were searched for, for highlighting and empty states. */
   terms: string[];
+  /** The phrases searched for (not the excluded ones), as FTS5 matches them: for highlighting in highlight.ts. */
+  phrases: { words: string[]; prefix: boolean }[];
   /** A note when part of the input was ignored or reinterpreted. */
   notice: string | null;
 }
@@ -98,17 +100,22 @@ export function parseSearchQuery(input: string): ParsedQuery {
   let pendingOr = false;
   const negatives: string[] = [];
   const terms: string[] = [];
+  const phrases: ParsedQuery['phrases'] = [];
   for (const c of clauses) {
     if (c.kind === 'or') {
       pendingOr = groups.length > 0;
       continue;
     }
-    const expr = c.phrase ? quote(c.words.join(' ')) : `${quote(c.words[0]!)}*`;
+    // One letter is a whole word, not a prefix: "a*" is most of a library (700k rows of a million, 100+ ms
+    // to rank) and means nothing yet, while "a", "x" or "2" as a word is cheap and sometimes meant.
+    const w0 = c.words[0]!;
+    const expr = c.phrase ? quote(c.words.join(' ')) : [...w0].length === 1 ? quote(w0) : `${quote(w0)}*`;
     if (c.negated) {
       negatives.push(expr);
       continue;
     }
     terms.push(...c.words);
+    phrases.push({ words: c.words, prefix: !c.phrase && [...w0].length > 1 });
     if (pendingOr && groups.length > 0) groups[groups.length - 1]!.push(expr);
     else groups.push([expr]);
     pendingOr = false;
@@ -117,10 +124,10 @@ export function parseSearchQuery(input: string): ParsedQuery {
     if (negatives.length > 0) notice = 'Add at least one word to look for; excluding words alone finds nothing.';
     else if (sawOperator) notice = `“${input.trim()}” holds only search operators (AND, OR, NOT); type the words to look for.`;
     else if (input.trim() !== '') notice = `Nothing searchable in “${input.trim()}”: type words, letters or numbers.`;
-    return { match: null, terms: [], notice };
+    return { match: null, terms: [], phrases: [], notice };
   }
   const positive = groups.map((g) => (g.length > 1 ? `(${g.join(' OR ')})` : g[0]!)).join(' AND ');
   const wrapped = groups.length === 1 && groups[0]!.length > 1 ? positive : `(${positive})`;
   const match = negatives.length > 0 ? `${wrapped} NOT (${negatives.join(' OR ')})` : positive;
-  return { match, terms, notice };
+  return { match, terms, phrases, notice };
 }

@@ -18,6 +18,9 @@ export const DEFAULT_SETTINGS: AppSettings = {
   topP: 0.9,
   maxNewTokens: 256,
   theme: 'system',
+  writeMetadataAfterCaptioning: false,
+  writeMetadataAfterEdit: false,
+  previewCacheMB: 1024,
 };
 
 /** User settings in the `settings` table, one JSON value per key; unknown or invalid values fall back to defaults. */

@@ -145,4 +145,88 @@ export const migrations: readonly string[] = [
   /* 3: "needs attention" looks up each photo's failed caption jobs. */ `
   CREATE INDEX jobs_photo ON jobs(photo_id, state);
   `,
+  /* 4: keywords (issue 12). photo_tags is the keywords table (keyword-store.ts owns it; search-index.ts indexes it);
+     it learns who added each word, so a write-back and an export can tell the user's words from the file's.
+     metadata_writes remembers what was last written where, so a re-run writes only what changed.
+     roots.embed_metadata is the per-folder opt-in to rewrite photo files (off: sidecars only). */ `
+  ALTER TABLE photo_tags ADD COLUMN source TEXT NOT NULL DEFAULT 'file';  -- 'file' | 'user' | 'model:<pack id>'
+  ALTER TABLE photo_tags ADD COLUMN added_at TEXT;
+  CREATE INDEX photo_tags_tag ON photo_tags(tag);
+
+  CREATE TABLE metadata_writes (
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    target TEXT NOT NULL CHECK (target IN ('sidecar', 'embedded')),
+    caption_hash TEXT NOT NULL,      -- sha256 of what was written (caption text + source), '' for none
+    keywords_hash TEXT NOT NULL,
+    file_hash TEXT,                  -- the photo's content hash after an embedded write (the rescan sees it as ours)
+    written_at TEXT NOT NULL,
+    PRIMARY KEY (photo_id, target)
+  ) WITHOUT ROWID;
+
+  ALTER TABLE roots ADD COLUMN embed_metadata INTEGER NOT NULL DEFAULT 0;
+  `,
+
+  /* 5: search and browsing at a million photos (issue 14).
+     - photo_fts gains a hidden facets column (search-facets.ts): filters become FTS5 ANDs instead of a
+       join to photos per match. The table is recreated empty; search-index.ts ensureSearchIndex refills it
+       on first open (the facets need JS). Counting matches then needs no join to photos.
+     - photo_counts keeps the number of photos per (root, folder, status, captioned), by trigger, so the
+       sidebar, the status bar and list totals read a few thousand rows instead of counting a million.
+     - photos_taken covers status too: a date-filtered count reads the index alone.
+     - photos_folder leads with folder: a folder filter has no root, so (root_id, folder) could not seek;
+       root_id-only lookups keep the (root_id, rel_path) unique index. photo_counts also keeps the date
+       span of each folder, so list() starts a big folder's page where its photos sort. */ `
+  DROP TABLE photo_fts;
+  CREATE VIRTUAL TABLE photo_fts USING fts5(
+    caption, tags, chat, file_name, folder, facets,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3 4'
+  );
+  -- The status token ends the facets (search-facets.ts); the indexer marks photos missing without a refresh.
+  CREATE TRIGGER photos_fts_status AFTER UPDATE OF status ON photos
+    WHEN old.status IS NOT new.status
+  BEGIN
+    UPDATE photo_fts SET facets = substr(facets, 1, length(facets) - length(old.status)) || new.status
+      WHERE rowid = new.id AND facets LIKE '%s' || old.status;
+  END;
+
+  CREATE TABLE photo_counts (
+    root_id INTEGER NOT NULL,
+    folder TEXT NOT NULL,
+    status TEXT NOT NULL,
+    captioned INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    first_key TEXT NOT NULL,         -- date sort keys these photos span; only ever widened, so a safe bound
+    last_key TEXT NOT NULL,
+    PRIMARY KEY (root_id, folder, status, captioned)
+  ) WITHOUT ROWID;
+  INSERT INTO photo_counts (root_id, folder, status, captioned, n, first_key, last_key)
+    SELECT root_id, folder, status, caption_text IS NOT NULL, count(*), min(coalesce(photos.taken_at, strftime('%Y-%m-%dT%H:%M:%S', photos.mtime_ms / 1000, 'unixepoch'))), max(coalesce(photos.taken_at, strftime('%Y-%m-%dT%H:%M:%S', photos.mtime_ms / 1000, 'unixepoch')))
+    FROM photos GROUP BY 1, 2, 3, 4;
+  CREATE TRIGGER photo_counts_insert AFTER INSERT ON photos BEGIN
+    INSERT INTO photo_counts (root_id, folder, status, captioned, n, first_key, last_key)
+      VALUES (new.root_id, new.folder, new.status, new.caption_text IS NOT NULL, 1, coalesce(new.taken_at, strftime('%Y-%m-%dT%H:%M:%S', new.mtime_ms / 1000, 'unixepoch')), coalesce(new.taken_at, strftime('%Y-%m-%dT%H:%M:%S', new.mtime_ms / 1000, 'unixepoch')))
+      ON CONFLICT DO UPDATE SET n = n + 1, first_key = min(first_key, excluded.first_key), last_key = max(last_key, excluded.last_key);
+  END;
+  CREATE TRIGGER photo_counts_delete AFTER DELETE ON photos BEGIN
+    UPDATE photo_counts SET n = n - 1
+      WHERE root_id = old.root_id AND folder = old.folder AND status = old.status AND captioned = (old.caption_text IS NOT NULL);
+  END;
+  CREATE TRIGGER photo_counts_update AFTER UPDATE OF root_id, folder, status, caption_text, taken_at, mtime_ms ON photos
+    WHEN old.root_id IS NOT new.root_id OR old.folder IS NOT new.folder OR old.status IS NOT new.status
+      OR (old.caption_text IS NULL) != (new.caption_text IS NULL)
+      OR old.taken_at IS NOT new.taken_at OR old.mtime_ms IS NOT new.mtime_ms
+  BEGIN
+    UPDATE photo_counts SET n = n - 1
+      WHERE root_id = old.root_id AND folder = old.folder AND status = old.status AND captioned = (old.caption_text IS NOT NULL);
+    INSERT INTO photo_counts (root_id, folder, status, captioned, n, first_key, last_key)
+      VALUES (new.root_id, new.folder, new.status, new.caption_text IS NOT NULL, 1, coalesce(new.taken_at, strftime('%Y-%m-%dT%H:%M:%S', new.mtime_ms / 1000, 'unixepoch')), coalesce(new.taken_at, strftime('%Y-%m-%dT%H:%M:%S', new.mtime_ms / 1000, 'unixepoch')))
+      ON CONFLICT DO UPDATE SET n = n + 1, first_key = min(first_key, excluded.first_key), last_key = max(last_key, excluded.last_key);
+  END;
+
+  DROP INDEX photos_taken;
+  CREATE INDEX photos_taken ON photos(taken_at, status);
+  DROP INDEX photos_folder;
+  CREATE INDEX photos_folder ON photos(folder);
+  `,
 ];

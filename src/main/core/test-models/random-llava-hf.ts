@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { halfShardWriter, type HalfTensorPlan } from './random-half-shards';
+import { byteAlphabet } from './tiny-llava-tokenizer';
 import { llavaHfTensors, writeLlavaHfRuntimeFiles, type LlavaHfTokenIds, type TinyLlavaHfShape } from './tiny-llava-hf';
 
 export type RandomLlavaModel = '7b' | '0.5b';
@@ -146,19 +147,71 @@ export function randomLlavaRepo(model: RandomLlavaModel): string {
 
 type Json = Record<string, unknown>;
 
+/** Letters that are one token each once in the vocabulary: CJK ideographs, Hangul, then the supplementary private-use planes. */
+function* fillerCharacters(): Generator<string> {
+  const ranges: [number, number][] = [
+    [0x4e00, 0x9fff],
+    [0xac00, 0xd7a3],
+    [0xf0000, 0xffffd],
+    [0x100000, 0x10fffd],
+  ];
+  for (const [from, to] of ranges) for (let c = from; c <= to; c++) yield String.fromCodePoint(c);
+}
+
+/**
+ * Vocabulary entries (and, for a byte-level BPE, the merges that build them) filling ids `vocab.size` up to
+ * `target`. Each filler is a whole character that encodes back to its own id, so a random model's answer
+ * re-tokenizes to about as many tokens as it generated, as real text does: a follow-up question then reads
+ * a realistic number of new tokens. In a byte-level vocabulary the partial UTF-8 prefixes are entries too.
+ */
+function fillerPieces(vocab: Map<string, number>, target: number, byteLevel: boolean): string[] {
+  const merges: string[] = [];
+  const alphabet = byteAlphabet();
+  const add = (piece: string) => {
+    if (!vocab.has(piece)) vocab.set(piece, vocab.size);
+  };
+  for (const ch of fillerCharacters()) {
+    if (vocab.size >= target) break;
+    if (!byteLevel) {
+      add(ch);
+      continue;
+    }
+    const symbols = [...Buffer.from(ch, 'utf8')].map((b) => alphabet[b]!);
+    let piece = symbols[0]!;
+    for (const next of symbols.slice(1)) {
+      if (vocab.size >= target) break;
+      const merged = piece + next;
+      if (!vocab.has(merged)) {
+        merges.push(`${piece} ${next}`);
+        add(merged);
+      }
+      piece = merged;
+    }
+  }
+  if (vocab.size < target) throw new Error(`not enough filler characters for ${target} tokens`);
+  return merges;
+}
+
 /**
  * Moves the tokenizer's added tokens (those past its base vocabulary) to `firstAddedId` and fills the gap with
- * filler pieces no merge produces, so `<image>` and the chat markers have the real ids the config names and
- * the embedding table's rows match a real tokenizer's count. Prompts still tokenize with the tiny vocabulary.
+ * filler tokens, so `<image>` and the chat markers have the real ids the config names and the embedding
+ * table's rows match a real tokenizer's count. Prompts still tokenize with the tiny vocabulary.
  */
 async function padTokenizer(dir: string, ids: LlavaHfTokenIds, firstAddedId: number): Promise<LlavaHfTokenIds> {
   const tokenizerFile = join(dir, 'tokenizer.json');
-  const tokenizer = JSON.parse(await readFile(tokenizerFile, 'utf8')) as { added_tokens: Json[]; model: { vocab: Record<string, number> } };
-  const base = Object.keys(tokenizer.model.vocab).length;
+  const tokenizer = JSON.parse(await readFile(tokenizerFile, 'utf8')) as {
+    added_tokens: Json[];
+    pre_tokenizer: Json | null;
+    model: { vocab: Record<string, number>; merges: string[] };
+  };
+  const vocab = new Map(Object.entries(tokenizer.model.vocab));
+  const base = vocab.size;
   const shift = firstAddedId - base;
   if (shift < 0) throw new Error(`the tiny vocabulary (${base}) is larger than the real one's base (${firstAddedId})`);
   const move = (id: number) => (id >= base ? id + shift : id);
-  for (let id = base; id < firstAddedId; id++) tokenizer.model.vocab[`<filler_${id}>`] = id;
+  const byteLevel = tokenizer.pre_tokenizer?.['type'] === 'ByteLevel';
+  tokenizer.model.merges = tokenizer.model.merges.concat(fillerPieces(vocab, firstAddedId, byteLevel));
+  tokenizer.model.vocab = Object.fromEntries(vocab);
   for (const t of tokenizer.added_tokens) t['id'] = move(t['id'] as number);
   await writeFile(tokenizerFile, JSON.stringify(tokenizer));
 
@@ -270,7 +323,7 @@ export async function writeRandomLlavaHf(dir: string, model: RandomLlavaModel, o
 }
 
 /** Bump when the generator changes, so cached folders are rebuilt. */
-export const RANDOM_LLAVA_HF_VERSION = 1;
+export const RANDOM_LLAVA_HF_VERSION = 2;
 
 /**
  * The random folder for `model` under `root`, written once and renamed into place when complete (a 7B takes

@@ -1,6 +1,6 @@
 import type { PhotoSort } from '../../../shared/api';
 import { formatCount } from '../../lib/format';
-import { FilterIcon, SparkleIcon, CloseIcon } from '../icons';
+import { DownloadIcon, FilterIcon, PencilIcon, SparkleIcon, CloseIcon } from '../icons';
 
 type Props = {
   total: number;
@@ -20,6 +20,11 @@ type Props = {
   onClearSelection(): void;
   captionLabel: string;
   onCaption(): void;
+  /** Opens the dataset export dialog (absent: no export button). */
+  onExport?(): void;
+  /** Writes captions and keywords of the selection / folder / library to files (absent: no button). */
+  writeMetadataLabel?: string;
+  onWriteMetadata?(): void;
 };
 
 export const TILE_SIZE_MIN = 96;
@@ -58,6 +63,18 @@ export function GalleryToolbar(p: Props) {
           <SparkleIcon />
           <span>{p.captionLabel}</span>
         </button>
+        {p.onWriteMetadata && (
+          <button type="button" className="button button--quiet button--small" onClick={p.onWriteMetadata} data-testid="write-metadata">
+            <PencilIcon />
+            <span>{p.writeMetadataLabel ?? 'Write captions to files'}</span>
+          </button>
+        )}
+        {p.onExport && (
+          <button type="button" className="button button--quiet button--small" onClick={p.onExport}>
+            <DownloadIcon />
+            <span>Export…</span>
+          </button>
+        )}
         <button
           type="button"
           className={`button button--quiet button--small${p.filterCount > 0 ? ' button--flagged' : ''}`}

@@ -24,11 +24,16 @@ type Props = {
   onOpen(index: number): void;
   /** Captions the selection, else the folder in view, else every photo without a caption. */
   onCaption(scope: 'selection' | 'folder' | 'missing'): void;
+  onExport?(): void;
+  /** Writes captions and keywords to files: the selection, else the folder in view, else the whole library. */
+  onWriteMetadata?(scope: 'selection' | 'folder' | 'all'): void;
   revealKey: number;
 };
 
 /** The library grid with its toolbar, filters, empty states and Space preview. */
-export function GalleryView({ source, mediaBase, prefs, onPrefs, filters, onFilters, selection, failures, scanning, onOpen, onCaption, revealKey }: Props) {
+export function GalleryView({
+  source, mediaBase, prefs, onPrefs, filters, onFilters, selection, failures, scanning, onOpen, onCaption, onExport, onWriteMetadata, revealKey,
+}: Props) {
   const [filtersOpen, setFiltersOpen] = useState(activeFilterCount(filters) > 0);
   const [previewIndex, setPreviewIndex] = useState<number | null>(null);
   const { activeIndex } = selection;
@@ -73,6 +78,9 @@ export function GalleryView({ source, mediaBase, prefs, onPrefs, filters, onFilt
   const captionScope = selectedCount > 0 ? 'selection' : filters.folder ? 'folder' : 'missing';
   const captionLabel =
     captionScope === 'selection' ? `Caption ${formatNumber(selectedCount)} selected` : captionScope === 'folder' ? `Caption ${filters.folder!.name}` : 'Caption new photos';
+  const writeScope = captionScope === 'missing' ? 'all' : captionScope;
+  const writeLabel =
+    writeScope === 'selection' ? `Write ${formatNumber(selectedCount)} to files` : writeScope === 'folder' ? `Write ${filters.folder!.name} to files` : 'Write captions to files';
 
   let body;
   if (source.total > 0) {
@@ -134,6 +142,8 @@ export function GalleryView({ source, mediaBase, prefs, onPrefs, filters, onFilt
         onClearSelection={selection.clear}
         captionLabel={captionLabel}
         onCaption={() => onCaption(captionScope)}
+        {...(onExport ? { onExport } : {})}
+        {...(onWriteMetadata ? { onWriteMetadata: () => onWriteMetadata(writeScope), writeMetadataLabel: writeLabel } : {})}
       />
       {filtersOpen && <FilterBar filters={filters} onChange={onFilters} onClear={() => onFilters(NO_FILTERS)} />}
       <div className={`gallery__body${source.loading ? ' gallery__body--loading' : ''}`}>{body}</div>

@@ -8,17 +8,21 @@ export type Zoom = 'fit' | 'actual';
 type Props = { photo: PhotoSummary; mediaBase: string; zoom: Zoom; onZoom(zoom: Zoom): void };
 
 /**
- * The photo, fitted to the space or at 100% (actual pixels, drag or scroll to pan). The large thumbnail
- * shows at once while the original loads.
+ * The photo, fitted to the space or at 100% (actual pixels, drag or scroll to pan). Never a blank while
+ * it waits: the grid's small thumbnail (already in the browser cache) shows at once, the large preview
+ * (made on first view by the core, so it may take a moment) covers it when it arrives, and the original
+ * covers both.
  */
 export function PhotoStage({ photo, mediaBase, zoom, onZoom }: Props) {
   const [loaded, setLoaded] = useState(false);
+  const [previewLoaded, setPreviewLoaded] = useState(false);
   const [failed, setFailed] = useState(false);
   const stage = useRef<HTMLDivElement | null>(null);
   const drag = useRef<{ x: number; y: number; left: number; top: number; moved: boolean } | null>(null);
 
   useEffect(() => {
     setLoaded(false);
+    setPreviewLoaded(false);
     setFailed(false);
   }, [photo.id]);
 
@@ -72,7 +76,20 @@ export function PhotoStage({ photo, mediaBase, zoom, onZoom }: Props) {
       onMouseUp={onMouseUp}
       onMouseLeave={() => (drag.current = null)}
     >
-      {!loaded && zoom === 'fit' && <img className="photo-stage__img photo-stage__img--preview" src={thumbUrl(mediaBase, photo.id, 'large')} alt="" />}
+      {!loaded && zoom === 'fit' && !previewLoaded && (
+        <img key={`s${photo.id}`} className="photo-stage__img photo-stage__img--preview" data-testid="photo-stage-thumb" src={thumbUrl(mediaBase, photo.id, 'small')} alt="" />
+      )}
+      {!loaded && zoom === 'fit' && (
+        <img
+          key={`l${photo.id}`}
+          className={`photo-stage__img photo-stage__img--preview${previewLoaded ? '' : ' photo-stage__img--loading'}`}
+          data-testid="photo-stage-preview"
+          data-loaded={previewLoaded}
+          src={thumbUrl(mediaBase, photo.id, 'large')}
+          alt=""
+          onLoad={() => setPreviewLoaded(true)}
+        />
+      )}
       {/* At 100% the canvas is at least the stage's size, so a small photo sits in the middle and a large one scrolls. */}
       <div className="photo-stage__canvas">
         <img

@@ -7,6 +7,7 @@ import { usePhotoDetail } from '../../hooks/use-photo-detail';
 import { useTandem } from '../../hooks/use-tandem';
 import { shownEntryId, sourceKind } from '../../lib/caption-history';
 import { formatNumber } from '../../lib/format';
+import { thumbUrl } from '../../../shared/media-url';
 import { ChatPanel } from '../chat/chat-panel';
 import { ChatIcon, ChevronLeftIcon, ChevronRightIcon, CloseIcon, ListIcon } from '../icons';
 import { CaptionEditor } from './caption-editor';
@@ -14,6 +15,7 @@ import { CaptionHistory } from './caption-history';
 import { ExifPanel } from './exif-panel';
 import { PhotoStage, type Zoom } from './photo-stage';
 import { RegenerateForm } from './regenerate-form';
+import { TagEditor } from './tag-editor';
 import { VqaAsk } from './vqa-ask';
 
 type Tab = 'details' | 'chat';
@@ -80,6 +82,22 @@ export function PhotoView({ source, index, onIndex, onClose, mediaBase, models, 
   useEffect(() => {
     source.ensureRange(Math.max(0, index - 1), index + 2);
   }, [source, index]);
+
+  // Ask for the neighbours' large previews now: the core makes each on first view, so ←/→ find it made.
+  // Only photos that have one: a broken file's preview would be a 404 in the console.
+  const okId = (i: number) => {
+    const it = source.itemAt(i);
+    return it?.status === 'ok' ? it.id : undefined;
+  };
+  const prevId = okId(index - 1);
+  const nextId = okId(index + 1);
+  useEffect(() => {
+    for (const id of [nextId, prevId]) {
+      if (id === undefined) continue;
+      const img = new Image();
+      img.src = thumbUrl(mediaBase, id, 'large');
+    }
+  }, [prevId, nextId, mediaBase]);
 
   // A photo the user is looking at jumps the caption queue.
   useEffect(() => {
@@ -297,6 +315,10 @@ export function PhotoView({ source, index, onIndex, onClose, mediaBase, models, 
                   <section className="panel-section">
                     <h3 className="panel-section__title">Caption history</h3>
                     <CaptionHistory history={detail.captions} onRevert={(e) => void onRevert(e)} busy={reverting} />
+                  </section>
+                  <section className="panel-section">
+                    <h3 className="panel-section__title">Keywords</h3>
+                    <TagEditor photoId={detail.id} />
                   </section>
                   <details className="panel-section panel-section--collapsible">
                     <summary className="panel-section__title">Regenerate with…</summary>

@@ -4,6 +4,7 @@ import { formatCount, formatTimestamp } from '../../lib/format';
 import { AddFolderButton } from '../add-folder-button';
 import { RefreshIcon, TrashIcon } from '../icons';
 import { NumberField } from './number-field';
+import { MetadataSettingsCard } from '../metadata/metadata-settings';
 
 type Props = {
   settings: AppSettings | null;
@@ -95,6 +96,8 @@ export function SettingsPage({ settings, onSettings, roots, onAddFolder, onResca
         )}
       </section>
 
+      <MetadataSettingsCard settings={settings} onSettings={onSettings} roots={roots} />
+
       <section className="card" aria-labelledby={`${id}-appearance`}>
         <h2 id={`${id}-appearance`} className="card__title">
           Appearance
@@ -150,6 +153,14 @@ export function SettingsPage({ settings, onSettings, roots, onAddFolder, onResca
         <div className="settings-grid">
           <NumberField label="Threads" hint="CPU threads for the models." value={settings.threads} min={1} max={64} onCommit={(v) => void onSettings({ threads: v })} />
           <NumberField label="Batch size" hint="Photos captioned together; larger uses more memory." value={settings.batchSize} min={1} max={64} onCommit={(v) => void onSettings({ batchSize: v })} />
+          <NumberField
+            label="Preview cache (MB)"
+            hint="Large previews are made when a photo is first opened; past this size the least recently viewed are removed."
+            value={settings.previewCacheMB}
+            min={16}
+            max={65536}
+            onCommit={(v) => void onSettings({ previewCacheMB: v })}
+          />
         </div>
       </section>
 
