@@ -3,10 +3,10 @@
  * (random-llava-hf.ts), or the tiny test folders for a smoke run, compiled by compileLlava exactly as the
  * model store compiles a download. Everything lives under .cache/bench (git-ignored) and is reused.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LLAVA_MANIFEST_FILE, resolveLlavaCompileOptions, type LlavaCompileOptions, type LlavaManifest } from '../../src/main/core/llava-compiler/compile-llava';
+import { resolveLlavaCompileOptions, type LlavaCompileOptions } from '../../src/main/core/llava-compiler/compile-llava';
 import type { LlavaDTypes } from '../../src/main/core/models/known-packs';
 import { ensureRandomLlavaHf, type RandomLlavaModel } from '../../src/main/core/test-models/random-llava-hf';
 import { ensureTinyLlavaHf } from '../../src/main/core/test-models/tiny-llava-hf';
@@ -56,21 +56,6 @@ export function packCacheDir(model: RandomLlavaModel, tiny: boolean): string {
   return join(BENCH_ROOT, 'llava-packs', tiny ? `tiny-${model}` : model);
 }
 
-/** Removes the cached entry for these options and the hash memo, so the next compile is measured from scratch. */
-async function forgetCompiled(cacheDir: string, options: LlavaCompileOptions): Promise<void> {
-  const want = JSON.stringify(resolveLlavaCompileOptions(options));
-  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
-    if (!name.startsWith('llava-')) continue;
-    try {
-      const m = JSON.parse(await readFile(join(cacheDir, name, LLAVA_MANIFEST_FILE), 'utf8')) as LlavaManifest;
-      if (JSON.stringify(m.options) === want) await rm(join(cacheDir, name), { recursive: true, force: true });
-    } catch {
-      // not an entry
-    }
-  }
-  await rm(join(cacheDir, 'source-hashes.json'), { force: true });
-}
-
 export interface CompileReport extends CompileChildResult {
   sampledPeakRssBytes: number;
   outBytes: number;
@@ -78,9 +63,20 @@ export interface CompileReport extends CompileChildResult {
 
 const CHILD = fileURLToPath(new URL('./llava-compile-child.ts', import.meta.url));
 
-/** compileLlava in its own process (its peak RSS is the compile's); `fresh` rebuilds even when cached. */
+/**
+ * compileLlava in its own process (its peak RSS is the compile's). `fresh` rebuilds even when cached: the
+ * cached entry (found by asking compileLlava, so the bench never guesses its cache key) and the hash memo are
+ * removed, and the compile runs again from scratch.
+ */
 export async function compilePack(modelDir: string, cacheDir: string, options: LlavaCompileOptions, fresh: boolean): Promise<CompileReport> {
-  if (fresh) await forgetCompiled(cacheDir, options);
+  const first = await compileOnce(modelDir, cacheDir, options);
+  if (!fresh || first.built) return first;
+  await rm(first.dir, { recursive: true, force: true });
+  await rm(join(cacheDir, 'source-hashes.json'), { force: true });
+  return compileOnce(modelDir, cacheDir, options);
+}
+
+async function compileOnce(modelDir: string, cacheDir: string, options: LlavaCompileOptions): Promise<CompileReport> {
   const status = new StatusLine();
   const t0 = performance.now();
   const run = await runChild<CompileChildResult, CompileChildProgress>(CHILD, [modelDir, cacheDir, JSON.stringify(options)], (m) => {
