@@ -12,6 +12,10 @@ const NATIVE_PACKAGES = ['better-sqlite3', 'onnxruntime-node', 'sharp'];
 /** Relative imports that climb out of the current folder into one of the named sibling folders. */
 const climbInto = (...folders) => `^(\\.\\./)+(${folders.join('|')})(/|$)`;
 
+/** Folders only tests and benchmarks use (generated test models, fixtures, harnesses): never part of the app. */
+const TEST_ONLY = ['test-models', 'tests', 'bench'];
+const TEST_ONLY_MESSAGE = 'test-models/, tests/ and bench/ are for tests and benchmarks; the app must not import them.';
+
 const noElectron = { name: 'electron', message: 'Only the app shell (src/main/app, src/main/index.ts) and the preload import electron.' };
 
 const layers = [
@@ -32,7 +36,14 @@ const layers = [
     paths: [noElectron],
     patterns: [
       { regex: climbInto('app', 'cli', 'renderer', 'preload'), message: 'The core may import only the core and src/shared.' },
+      { regex: climbInto(...TEST_ONLY), message: TEST_ONLY_MESSAGE },
     ],
+  },
+  {
+    // The shell and the CLI ship too: nothing of the tests' own reaches them either.
+    files: ['src/main/app/**', 'src/main/cli/**', 'src/main/index.ts'],
+    paths: [],
+    patterns: [{ regex: climbInto(...TEST_ONLY), message: TEST_ONLY_MESSAGE }],
   },
   {
     // The page runs in a sandbox: it talks to window.tandem, never to Node, Electron or native code.
@@ -44,7 +55,7 @@ const layers = [
     ],
     patterns: [
       { regex: '^node:', message: 'The renderer has no Node; ask window.tandem.' },
-      { regex: climbInto('main', 'preload'), message: 'The renderer may import only src/renderer and src/shared.' },
+      { regex: climbInto('main', 'preload', ...TEST_ONLY), message: 'The renderer may import only src/renderer and src/shared.' },
     ],
   },
   {
@@ -53,7 +64,7 @@ const layers = [
     paths: [],
     patterns: [
       { regex: '^(?!electron$)[^.]', message: 'The preload may import only electron, src/shared and src/preload.' },
-      { regex: climbInto('main', 'renderer'), message: 'The preload may import only electron, src/shared and src/preload.' },
+      { regex: climbInto('main', 'renderer', ...TEST_ONLY), message: 'The preload may import only electron, src/shared and src/preload.' },
     ],
   },
 ];

@@ -19,7 +19,7 @@ import type { GenerationSettings } from '../src/main/core/blip/generate';
 import { generate } from '../src/main/core/blip/generate';
 import { preprocessBlipBatch } from '../src/main/core/blip/preprocess';
 import type { GraphOptimization } from '../src/main/core/onnx/runtime';
-import { ensureTestModel } from '../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../test-models/test-model-cache';
 
 const ms = (t0: number): number => performance.now() - t0;
 const fmt = (v: number, d = 1): string => v.toFixed(d);

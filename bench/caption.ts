@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadBlipEngine } from '../src/main/core/blip/blip-engine';
 import { modelPixels } from '../src/main/core/blip/preprocess';
 import { openCore, type Core } from '../src/main/core/core';
-import { ensureTestModel } from '../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../test-models/test-model-cache';
 import { BENCH_DATA_DIR, ensurePhotoPool, libraryFolder } from './support/photo-library';
 
 const MODEL = 'blip-base-random';

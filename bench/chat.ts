@@ -14,7 +14,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import type { RandomLlavaModel } from '../src/main/core/test-models/random-llava-hf';
+import type { RandomLlavaModel } from '../test-models/random-llava-hf';
 import { parseArgs } from './support/args';
 import { runChild } from './support/child-process-run';
 import { fmtBytes, fmtDuration, table } from './support/format';

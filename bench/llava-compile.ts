@@ -7,7 +7,7 @@
  * removed first) unless `--cached`; the result stays in .cache/bench/llava-packs for `bench -- chat`.
  */
 import { cpus, loadavg } from 'node:os';
-import type { RandomLlavaModel } from '../src/main/core/test-models/random-llava-hf';
+import type { RandomLlavaModel } from '../test-models/random-llava-hf';
 import { parseArgs } from './support/args';
 import { fmtBytes, fmtDuration, table } from './support/format';
 import { compilePack, packCacheDir, sourceFolder, variantOptions } from './support/llava-bench-packs';

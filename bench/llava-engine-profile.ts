@@ -19,8 +19,8 @@ import sharp from 'sharp';
 import { compileLlava, type LlavaCompileOptions } from '../src/main/core/llava-compiler/compile-llava';
 import { chooseLlavaDtypes } from '../src/main/core/llava/llava-dtypes';
 import { LlavaEngine, type LlavaAnswer } from '../src/main/core/llava/llava-engine';
-import { LLAVA_INTERLEAVE_0_5B_SHAPE, TINY_LLAVA_SHAPE, writeLlavaPack } from '../src/main/core/test-models/tiny-llava';
-import type { LlavaShape } from '../src/main/core/test-models/tiny-llava-graphs';
+import { LLAVA_INTERLEAVE_0_5B_SHAPE, TINY_LLAVA_SHAPE, writeLlavaPack } from '../test-models/tiny-llava';
+import type { LlavaShape } from '../test-models/tiny-llava-graphs';
 
 const SHAPES: Record<string, LlavaShape> = {
   tiny: TINY_LLAVA_SHAPE,

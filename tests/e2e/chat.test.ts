@@ -8,8 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
-import { ensureTinyLlava } from '../../src/main/core/test-models/tiny-llava';
+import { ensureTestModel } from '../../test-models/test-model-cache';
+import { ensureTinyLlava } from '../../test-models/tiny-llava';
 import { startRendererHarness, type RendererHarness } from '../support/renderer-harness';
 import { tempDir } from '../support/temp-dirs';
 

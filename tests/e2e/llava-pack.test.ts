@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelDownloadProgress } from '../../src/shared/api';
-import { ensureTinyLlavaHf } from '../../src/main/core/test-models/tiny-llava-hf';
+import { ensureTinyLlavaHf } from '../../test-models/tiny-llava-hf';
 import { folderAsRepo, startHubServer, type HubServer } from '../support/hub-server';
 import { startRendererHarness, type RendererHarness } from '../support/renderer-harness';
 import { tempDir } from '../support/temp-dirs';

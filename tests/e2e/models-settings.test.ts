@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { startEngineServer, refusedUrl, type EngineServer } from '../support/engine-server';
 import { fakeBlipRepo, startHubServer, type HubServer } from '../support/hub-server';
 import { startRendererHarness, type RendererHarness } from '../support/renderer-harness';

@@ -6,8 +6,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlipEngine } from '../../src/main/core/blip/blip-engine';
 import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
-import { expectedColourWord } from '../../src/main/core/test-models/colour-blip';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { expectedColourWord } from '../../test-models/colour-blip';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { solidPng } from './blip-helpers';
 
 let model: BlipEngine;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { compileBlip } from '../../src/main/core/blip/compile-blip';
 import { ModelFileError } from '../../src/main/core/errors';
-import { randomBlipWeights, tinyCaptionerConfig, writeTinyBlipCaptioner } from '../../src/main/core/test-models/tiny-blip';
+import { randomBlipWeights, tinyCaptionerConfig, writeTinyBlipCaptioner } from '../../test-models/tiny-blip';
 import { writeSafetensors } from '../../src/main/core/weights/safetensors';
 import type { WeightMap } from '../../src/main/core/weights/weight-tensor';
 import { patternPng } from './blip-helpers';

@@ -1,7 +1,7 @@
 /** Shared pieces for the BLIP engine tests: generated images and a reference-backed step model. */
 import sharp from 'sharp';
 import type { StepModel } from '../../src/main/core/blip/generate';
-import type { BlipReference } from '../../src/main/core/test-models/blip-reference';
+import type { BlipReference } from '../../test-models/blip-reference';
 
 export function solidPng(rgb: readonly [number, number, number], width = 48, height = 40): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { patternPng, solidPng } from './blip-helpers';
 
 let cacheDir: string;

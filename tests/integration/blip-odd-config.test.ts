@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlipEngine } from '../../src/main/core/blip/blip-engine';
 import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { preprocessBlipImage } from '../../src/main/core/blip/preprocess';
-import type { BlipPackConfig } from '../../src/main/core/test-models/blip-pack-files';
-import { writeBlipPack } from '../../src/main/core/test-models/blip-pack-files';
-import { BlipReference } from '../../src/main/core/test-models/blip-reference';
-import { randomBlipWeights } from '../../src/main/core/test-models/tiny-blip';
-import { tinyVocab } from '../../src/main/core/test-models/tiny-vocab';
+import type { BlipPackConfig } from '../../test-models/blip-pack-files';
+import { writeBlipPack } from '../../test-models/blip-pack-files';
+import { BlipReference } from '../../test-models/blip-reference';
+import { randomBlipWeights } from '../../test-models/tiny-blip';
+import { tinyVocab } from '../../test-models/tiny-vocab';
 import { readSafetensors } from '../../src/main/core/weights/safetensors';
 import { maxAbsDiff, patternPng } from './blip-helpers';
 

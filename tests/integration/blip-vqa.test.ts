@@ -7,8 +7,8 @@ import type { BlipEngine } from '../../src/main/core/blip/blip-engine';
 import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
 import { beamSearch } from '../../src/main/core/blip/generate';
 import { preprocessBlipImage } from '../../src/main/core/blip/preprocess';
-import { BlipReference } from '../../src/main/core/test-models/blip-reference';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { BlipReference } from '../../test-models/blip-reference';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { readSafetensors } from '../../src/main/core/weights/safetensors';
 import { maxAbsDiff, patternPng, ReferenceStepModel, solidPng } from './blip-helpers';
 

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { tempDir } from '../support/temp-dirs';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tandem.js');

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCore, type Core } from '../../src/main/core/core';
 import { forkWorker, INFERENCE_ENTRY } from '../../src/main/core/inference/worker-handle';
 import type { JobProgress } from '../../src/shared/api';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { copyFixtures, tempDir } from '../support/temp-dirs';
 
 const COLOURS: Record<string, string> = { red: '#d01818', green: '#18b020', blue: '#1830d0' };

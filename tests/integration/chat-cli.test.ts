@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { refusedUrl, startEngineServer, type EngineServer } from '../support/engine-server';
 import { tempDir } from '../support/temp-dirs';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../src/shared/api';
 import { createCoreHandlers, dispatch } from '../../src/main/core/api-handlers';
 import { openCore, type Core } from '../../src/main/core/core';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { refusedUrl, startEngineServer, type EngineServer } from '../support/engine-server';
 import { tempDir } from '../support/temp-dirs';
 

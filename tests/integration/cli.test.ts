@@ -3,7 +3,7 @@ import { symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
+import { ensureTestModel } from '../../test-models/test-model-cache';
 import { FIXTURE_PHOTOS, tempDir } from '../support/temp-dirs';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tandem.js');

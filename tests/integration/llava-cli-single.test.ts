@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseLlavaDtypes } from '../../src/main/core/llava/llava-dtypes';
 import { LlavaEngine } from '../../src/main/core/llava/llava-engine';
-import { ensureTinyLlava } from '../../src/main/core/test-models/tiny-llava';
+import { ensureTinyLlava } from '../../test-models/tiny-llava';
 import { tempDir } from '../support/temp-dirs';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tandem.js');

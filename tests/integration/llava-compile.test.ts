@@ -12,9 +12,9 @@ import { compileLlava, compileLlavaToFolder, type LlavaCompileOptions, type Llav
 import type { NdArray } from '../../src/main/core/onnx/nd-array';
 import { createInferenceSession, type InferenceRunner } from '../../src/main/core/onnx/runtime';
 import { dequantizeRowsQ4, quantizeRowsQ4 } from '../../src/main/core/llava-compiler/q4-quantize';
-import { LlavaReference } from '../../src/main/core/test-models/llava-reference';
-import { SeededRandom } from '../../src/main/core/test-models/seeded-random';
-import { ensureTinyLlavaHf, TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf, type TinyLlavaHfInfo, type WriteTinyLlavaHfOptions } from '../../src/main/core/test-models/tiny-llava-hf';
+import { LlavaReference } from '../../test-models/llava-reference';
+import { SeededRandom } from '../../test-models/seeded-random';
+import { ensureTinyLlavaHf, TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf, type TinyLlavaHfInfo, type WriteTinyLlavaHfOptions } from '../../test-models/tiny-llava-hf';
 
 const FP32: LlavaCompileOptions = { decoderPrecision: 'fp32', visionPrecision: 'fp32', embeddingPrecision: 'fp32', accuracyLevel: 0 };
 

@@ -15,8 +15,8 @@ import { LlavaEngine } from '../../src/main/core/llava/llava-engine';
 import { forkWorker } from '../../src/main/core/inference/worker-handle';
 import type { NdArray } from '../../src/main/core/onnx/nd-array';
 import { createInferenceSession, type InferenceRunner } from '../../src/main/core/onnx/runtime';
-import { ensureTestModel } from '../../src/main/core/test-models/test-model-cache';
-import { ensureTinyLlava, TINY_LLAVA_SHAPE, writeTinyLlava } from '../../src/main/core/test-models/tiny-llava';
+import { ensureTestModel } from '../../test-models/test-model-cache';
+import { ensureTinyLlava, TINY_LLAVA_SHAPE, writeTinyLlava } from '../../test-models/tiny-llava';
 import { tempDir } from '../support/temp-dirs';
 
 let tmp: { dir: string; cleanup: () => void };

@@ -14,8 +14,8 @@ import { readJsonFile, readLlavaPackConfig } from '../../src/main/core/llava/lla
 import { fixedImageSize, preprocessLlavaImage, readLlavaImageConfig } from '../../src/main/core/llava/llava-preprocess';
 import { LlavaPrompt } from '../../src/main/core/llava/llava-prompt';
 import { LlavaSessions } from '../../src/main/core/llava/llava-sessions';
-import { LlavaReference } from '../../src/main/core/test-models/llava-reference';
-import { TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf, type TinyLlavaHfInfo, type TinyLlavaHfShape } from '../../src/main/core/test-models/tiny-llava-hf';
+import { LlavaReference } from '../../test-models/llava-reference';
+import { TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf, type TinyLlavaHfInfo, type TinyLlavaHfShape } from '../../test-models/tiny-llava-hf';
 import { tempDir } from '../support/temp-dirs';
 
 let tmp: { dir: string; cleanup: () => void };

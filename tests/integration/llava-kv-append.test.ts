@@ -12,9 +12,9 @@ import { generateLlava, type GenerateOutput } from '../../src/main/core/llava/ll
 import { KV_GROWTH, KvCache } from '../../src/main/core/llava/llava-kv-cache';
 import { LlavaSessions } from '../../src/main/core/llava/llava-sessions';
 import type { LlavaDTypes } from '../../src/main/core/models/known-packs';
-import { LlavaReference } from '../../src/main/core/test-models/llava-reference';
-import { SeededRandom } from '../../src/main/core/test-models/seeded-random';
-import { TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf, type TinyLlavaHfShape } from '../../src/main/core/test-models/tiny-llava-hf';
+import { LlavaReference } from '../../test-models/llava-reference';
+import { SeededRandom } from '../../test-models/seeded-random';
+import { TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf, type TinyLlavaHfShape } from '../../test-models/tiny-llava-hf';
 import { tempDir } from '../support/temp-dirs';
 
 const FP32: LlavaDTypes = { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'fp32' };

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelsCommand, progressText } from '../../src/main/cli/commands/models';
 import { runCli } from '../../src/main/cli/main';
-import { ensureTinyLlavaHf } from '../../src/main/core/test-models/tiny-llava-hf';
+import { ensureTinyLlavaHf } from '../../test-models/tiny-llava-hf';
 import { folderAsRepo, startHubServer, type HubServer } from '../support/hub-server';
 
 class Capture extends Writable {

@@ -16,7 +16,7 @@ import { approxPackBytes } from '../../src/main/core/models/model-pack';
 import { workerCompileRunner } from '../../src/main/core/models/llava-compile-runner';
 import { ModelStore, type ModelStoreDeps } from '../../src/main/core/models/model-store';
 import type { DownloadProgress } from '../../src/main/core/models/transfer-progress';
-import { ensureTinyLlavaHf, TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf } from '../../src/main/core/test-models/tiny-llava-hf';
+import { ensureTinyLlavaHf, TINY_LLAVA_15_SHAPE, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf } from '../../test-models/tiny-llava-hf';
 import { folderAsRepo, startHubServer, type HubServer } from '../support/hub-server';
 import { rejection } from '../support/rejection';
 

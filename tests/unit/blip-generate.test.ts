@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GenerationSettings, StepModel } from '../../src/main/core/blip/generate';
 import { beamSearch, generate, greedySearch } from '../../src/main/core/blip/generate';
 import { applyMinLength, applyNoRepeatNgram, applyRepetitionPenalty, logSoftmax } from '../../src/main/core/blip/logits-processors';
-import { SeededRandom } from '../../src/main/core/test-models/seeded-random';
+import { SeededRandom } from '../../test-models/seeded-random';
 
 const EOS = 1;
 const BOS = 2;

@@ -34,6 +34,9 @@ const refused: [string, string, string][] = [
   ['src/preload/x.ts', 'a package other than electron in the preload', "import { z } from 'zod';\nexport const s = z.string();"],
   ['src/preload/x.ts', 'node builtins in the preload', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;"],
   ['src/preload/x.ts', 'the core from the preload', "import { openCore } from '../main/core/core';\nexport const o = openCore;"],
+  ['src/main/core/models/x.ts', 'test models in the core', "import { writeTinyLlavaHf } from '../../../../test-models/tiny-llava-hf';\nexport const w = writeTinyLlavaHf;"],
+  ['src/main/cli/commands/x.ts', 'test models in the CLI', "import { ensureTestModel } from '../../../../test-models/test-model-cache';\nexport const e = ensureTestModel;"],
+  ['src/main/app/x.ts', 'test support in the app shell', "import { startHubServer } from '../../../tests/support/hub-server';\nexport const s = startHubServer;"],
 ];
 
 const allowed: [string, string, string][] = [
@@ -42,6 +45,8 @@ const allowed: [string, string, string][] = [
   ['src/main/core/x.ts', 'node, shared and core in the core', "import { readFile } from 'node:fs/promises';\nimport { channels } from '../../shared/api';\nimport { openDatabase } from './store/database';\nexport const a = [readFile, channels, openDatabase];"],
   ['src/renderer/x.tsx', 'react, shared and renderer in the renderer', "import { useState } from 'react';\nimport { thumbUrl } from '../shared/api';\nimport { App } from './app';\nexport const a = [useState, thumbUrl, App];"],
   ['src/preload/x.ts', 'electron, shared and preload in the preload', "import { contextBridge } from 'electron';\nimport { ipcChannel } from '../shared/api';\nimport { createTandemApi } from './create-tandem-api';\nexport const a = [contextBridge, ipcChannel, createTandemApi];"],
+  ['tests/unit/x.ts', 'test models and the core in tests', "import { ensureTestModel } from '../../test-models/test-model-cache';\nimport { openCore } from '../../src/main/core/core';\nexport const a = [ensureTestModel, openCore];"],
+  ['bench/x.ts', 'test models in benchmarks', "import { ensureRandomLlavaHf } from '../test-models/random-llava-hf';\nexport const e = ensureRandomLlavaHf;"],
   ['src/shared/sub/x.ts', 'zod and shared in shared', "import { z } from 'zod';\nimport { channels } from '../api';\nexport const a = [z, channels];"],
 ];
 

@@ -11,7 +11,7 @@ import { StreamingOnnxWriter } from '../../src/main/core/llava-compiler/streamin
 import { attr, GraphBuilder } from '../../src/main/core/onnx/graph-builder';
 import { encodeOnnxModelInline } from '../../src/main/core/onnx/onnx-model-writer';
 import { createInferenceSession, runModelBytes } from '../../src/main/core/onnx/runtime';
-import { SeededRandom } from '../../src/main/core/test-models/seeded-random';
+import { SeededRandom } from '../../test-models/seeded-random';
 
 /** llava-hf/llava-1.5-7b-hf's config.json as published. */
 const LLAVA_15_7B = {

@@ -12,7 +12,7 @@ import { fixedImageSize, preprocessLlavaImage, readLlavaImageConfig } from '../.
 import { LlavaPrompt } from '../../src/main/core/llava/llava-prompt';
 import { pickToken, seededRandom, type LlavaSampling } from '../../src/main/core/llava/llava-sampling';
 import { LlavaSessions, type ImageFeatures, type LlavaDecoder } from '../../src/main/core/llava/llava-sessions';
-import { ensureTinyLlava } from '../../src/main/core/test-models/tiny-llava';
+import { ensureTinyLlava } from '../../test-models/tiny-llava';
 
 let sessions: LlavaSessions;
 let prompt: LlavaPrompt;

@@ -8,8 +8,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LLAVA_15_CHAT_TEMPLATE, LLAVA_INTERLEAVE_CHAT_TEMPLATE } from '../../src/main/core/llava/chat-template';
 import { LlavaPrompt } from '../../src/main/core/llava/llava-prompt';
-import { tinyLlamaBpe, writeTinyLlamaTokenizer, type TinyLlamaTokenizerIds } from '../../src/main/core/test-models/tiny-llama-tokenizer';
-import { writeTinyQwenTokenizer, type TinyTokenizerIds } from '../../src/main/core/test-models/tiny-llava-tokenizer';
+import { tinyLlamaBpe, writeTinyLlamaTokenizer, type TinyLlamaTokenizerIds } from '../../test-models/tiny-llama-tokenizer';
+import { writeTinyQwenTokenizer, type TinyTokenizerIds } from '../../test-models/tiny-llava-tokenizer';
 import { tempDir } from '../support/temp-dirs';
 
 let tmp: { dir: string; cleanup: () => void };

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { attr, GraphBuilder } from '../../src/main/core/onnx/graph-builder';
 import { encodeOnnxModelInline } from '../../src/main/core/onnx/onnx-model-writer';
 import { runModelBytes } from '../../src/main/core/onnx/runtime';
-import { SeededRandom } from '../../src/main/core/test-models/seeded-random';
-import { quantizeQ4 } from '../../src/main/core/test-models/tiny-llava-graphs';
+import { SeededRandom } from '../../test-models/seeded-random';
+import { quantizeQ4 } from '../../test-models/tiny-llava-graphs';
 
 describe('quantizeQ4 + MatMulNBits', () => {
   it('matches x @ dequantized(W) and stays close to x @ W', async () => {

@@ -13,7 +13,7 @@ import { ModelFileError } from '../../src/main/core/errors';
 import { withLoadDeadline } from '../../src/main/core/inference/load-deadline';
 import type { FromWorker } from '../../src/main/core/inference/protocol';
 import { forkWorker } from '../../src/main/core/inference/worker-handle';
-import { writeTinyBlipCaptioner } from '../../src/main/core/test-models/tiny-blip';
+import { writeTinyBlipCaptioner } from '../../test-models/tiny-blip';
 
 const DEADLINE_MODULE = fileURLToPath(new URL('../../src/main/core/inference/load-deadline.ts', import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));

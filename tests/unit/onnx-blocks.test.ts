@@ -6,8 +6,8 @@ import type { NdFloat32 } from '../../src/main/core/onnx/nd-array';
 import { float32 } from '../../src/main/core/onnx/nd-array';
 import { encodeOnnxModelInline } from '../../src/main/core/onnx/onnx-model-writer';
 import { runModelBytes } from '../../src/main/core/onnx/runtime';
-import { erf } from '../../src/main/core/test-models/blip-reference';
-import { SeededRandom } from '../../src/main/core/test-models/seeded-random';
+import { erf } from '../../test-models/blip-reference';
+import { SeededRandom } from '../../test-models/seeded-random';
 
 const rng = new SeededRandom(99);
 

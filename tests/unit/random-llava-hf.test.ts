@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLlavaConfig } from '../../src/main/core/llava-compiler/llava-config';
-import { halfShardWriter } from '../../src/main/core/test-models/random-half-shards';
-import { randomLlavaWeightBytes, writeRandomLlavaHf } from '../../src/main/core/test-models/random-llava-hf';
+import { halfShardWriter } from '../../test-models/random-half-shards';
+import { randomLlavaWeightBytes, writeRandomLlavaHf } from '../../test-models/random-llava-hf';
 import { readSafetensors, readSafetensorsHeader } from '../../src/main/core/weights/safetensors';
 
 let root: string;

@@ -6,9 +6,9 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SeededRandom } from '../../../src/main/core/test-models/seeded-random';
-import { writeTinyBlipCaptioner } from '../../../src/main/core/test-models/tiny-blip';
-import { tinyVocab } from '../../../src/main/core/test-models/tiny-vocab';
+import { SeededRandom } from '../../../test-models/seeded-random';
+import { writeTinyBlipCaptioner } from '../../../test-models/tiny-blip';
+import { tinyVocab } from '../../../test-models/tiny-vocab';
 import { readSafetensors, writeSafetensors } from '../../../src/main/core/weights/safetensors';
 import type { WeightMap } from '../../../src/main/core/weights/weight-tensor';
 import { ZipReader } from '../../../src/main/core/weights/zip-archive';

@@ -5,9 +5,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeSafetensors } from '../weights/safetensors';
-import { writeTorchBin } from '../weights/torch-bin';
-import type { WeightMap } from '../weights/weight-tensor';
+import { writeSafetensors } from '../src/main/core/weights/safetensors';
+import { writeTorchBin } from '../src/main/core/weights/torch-bin';
+import type { WeightMap } from '../src/main/core/weights/weight-tensor';
 
 export interface BlipPackVision {
   hiddenSize: number;

@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { LLAVA_INTERLEAVE_CHAT_TEMPLATE } from '../llava/chat-template';
-import { llavaOnnxPath, type LlavaDTypes } from '../models/known-packs';
-import type { GraphBuilder } from '../onnx/graph-builder';
-import { encodeOnnxModel } from '../onnx/onnx-model-writer';
+import { LLAVA_INTERLEAVE_CHAT_TEMPLATE } from '../src/main/core/llava/chat-template';
+import { llavaOnnxPath, type LlavaDTypes } from '../src/main/core/models/known-packs';
+import type { GraphBuilder } from '../src/main/core/onnx/graph-builder';
+import { encodeOnnxModel } from '../src/main/core/onnx/onnx-model-writer';
 import { SeededRandom } from './seeded-random';
 import { decoderGraph, embedTokensGraph, visionEncoderGraph, type LlavaShape, type WeightSource } from './tiny-llava-graphs';
 import { writeTinyQwenTokenizer, type TinyTokenizerIds } from './tiny-llava-tokenizer';

@@ -3,8 +3,8 @@
  * modeling_blip_text.py. It shares no code with the ONNX compiler, so tests can hold the compiled graphs
  * against it. Slow; for tiny models only.
  */
-import type { BlipSpec } from '../blip/blip-config';
-import type { WeightMap } from '../weights/weight-tensor';
+import type { BlipSpec } from '../src/main/core/blip/blip-config';
+import type { WeightMap } from '../src/main/core/weights/weight-tensor';
 
 type Vec = Float64Array<ArrayBuffer>;
 

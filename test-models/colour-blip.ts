@@ -13,7 +13,7 @@
  *   per colour word (2·c·q − |q|², i.e. nearest prototype colour). The LM head reads position 0 → "a",
  *   1 → "photo", 2 → "of", 3 → the best-scoring colour, 4 and later → [SEP].
  */
-import type { WeightMap } from '../weights/weight-tensor';
+import type { WeightMap } from '../src/main/core/weights/weight-tensor';
 import type { BlipPackConfig } from './blip-pack-files';
 import { blipTensorShapes, CLIP_MEAN, CLIP_STD, writeBlipPack } from './blip-pack-files';
 import type { ColourWord } from './tiny-vocab';

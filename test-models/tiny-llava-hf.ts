@@ -12,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LLAVA_INTERLEAVE_CHAT_TEMPLATE } from '../llava/chat-template';
-import { writeSafetensors } from '../weights/safetensors';
-import type { WeightDType, WeightMap } from '../weights/weight-tensor';
+import { LLAVA_INTERLEAVE_CHAT_TEMPLATE } from '../src/main/core/llava/chat-template';
+import { writeSafetensors } from '../src/main/core/weights/safetensors';
+import type { WeightDType, WeightMap } from '../src/main/core/weights/weight-tensor';
 import { SeededRandom } from './seeded-random';
 import { defaultTestModelRoot } from './test-model-cache';
 import { writeTinyLlamaTokenizer } from './tiny-llama-tokenizer';

@@ -4,7 +4,7 @@
  * per 16 random bits instead of a float conversion per value, so disk speed, not the generator, sets the pace.
  */
 import { open, rename, rm } from 'node:fs/promises';
-import { floatToHalf } from '../weights/safetensors';
+import { floatToHalf } from '../src/main/core/weights/safetensors';
 
 export interface HalfTensorPlan {
   name: string;

@@ -3,7 +3,7 @@
  * decoder, vocab 30524) and seeded random weights, for benchmarks: compute and memory are real, words are not.
  * About 1 GB on disk; generate it on demand into a git-ignored cache, never commit it.
  */
-import type { WeightMap } from '../weights/weight-tensor';
+import type { WeightMap } from '../src/main/core/weights/weight-tensor';
 import type { BlipPackConfig } from './blip-pack-files';
 import { blipTensorShapes, writeBlipPack } from './blip-pack-files';
 import { SeededRandom } from './seeded-random';

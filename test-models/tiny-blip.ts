@@ -3,7 +3,7 @@
  * the same call always writes the same bytes. The words they produce are meaningless; shapes, wiring,
  * caching, batching and search are real.
  */
-import type { WeightMap } from '../weights/weight-tensor';
+import type { WeightMap } from '../src/main/core/weights/weight-tensor';
 import type { BlipPackConfig, WeightFormat } from './blip-pack-files';
 import { blipTensorShapes, writeBlipPack } from './blip-pack-files';
 import { SeededRandom } from './seeded-random';

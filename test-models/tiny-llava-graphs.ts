@@ -11,9 +11,9 @@
  * tied lm_head). Weights are [in, out] matrices; 'q4' linears run as onnxruntime's MatMulNBits, as the
  * `_q4` files transformers.js loads do.
  */
-import { activation, layerNorm, mergeHeads, scaledDotProductAttention, splitHeads, transposeMatrix } from '../onnx/blocks';
-import { attr, GraphBuilder } from '../onnx/graph-builder';
-import type { NdArray } from '../onnx/nd-array';
+import { activation, layerNorm, mergeHeads, scaledDotProductAttention, splitHeads, transposeMatrix } from '../src/main/core/onnx/blocks';
+import { attr, GraphBuilder } from '../src/main/core/onnx/graph-builder';
+import type { NdArray } from '../src/main/core/onnx/nd-array';
 
 export interface LlavaShape {
   vision: { hidden: number; intermediate: number; heads: number; layers: number; imageSize: number; patchSize: number; eps: number };

@@ -4,7 +4,7 @@
  * the ONNX graph code, so tests can check the compiled graphs against it. Slow, and only for tiny models.
  * Weights are read with the weights/ loaders, by their llava-hf hub names.
  */
-import { loadCheckpoint } from '../weights/load-checkpoint';
+import { loadCheckpoint } from '../src/main/core/weights/load-checkpoint';
 import type { TinyLlavaHfShape } from './tiny-llava-hf';
 
 type Vec = Float64Array;
