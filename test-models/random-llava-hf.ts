@@ -28,7 +28,7 @@ interface RandomLlavaSpec {
 }
 
 /** llava-hf/llava-1.5-7b-hf's config.json, verbatim: its Llama relies on LlamaConfig's defaults (4096 wide, 32 layers). */
-const LLAVA_15_7B_CONFIG = {
+export const LLAVA_15_7B_CONFIG = {
   architectures: ['LlavaForConditionalGeneration'],
   ignore_index: -100,
   image_token_index: 32000,

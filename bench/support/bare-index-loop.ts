@@ -22,27 +22,15 @@ export interface LoopRun {
  * indexer), `concurrency` photos in flight. No database, no walk, no diff, no probe.
  */
 export async function bareLoop(files: string[], outDir: string, concurrency: number): Promise<LoopRun> {
-  await mkdir(outDir, { recursive: true });
-  const load = loadavg()[0]!;
-  const t0 = performance.now();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const file = files[next++]!;
-      const buffer = await readFile(file);
-      const hash = createHash('sha256').update(buffer).digest('hex');
-      await readPhotoMetadata(buffer);
-      const webp = await sharp(buffer, { failOn: 'error' })
-        .rotate()
-        .resize(THUMB_EDGE.small, THUMB_EDGE.small, { fit: 'inside', withoutEnlargement: true })
-        .toColourspace('srgb')
-        .webp({ quality: 78, effort: 2 })
-        .toBuffer();
-      await writeFile(join(outDir, `${hash}-s.webp`), webp);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { label: 'bare loop', photos: files.length, wallMs: performance.now() - t0, load };
+  return timedLoop('bare loop', files, outDir, concurrency, async (buffer, hash) => {
+    const webp = await sharp(buffer, { failOn: 'error' })
+      .rotate()
+      .resize(THUMB_EDGE.small, THUMB_EDGE.small, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .webp({ quality: 78, effort: 2 })
+      .toBuffer();
+    await writeFile(join(outDir, `${hash}-s.webp`), webp);
+  });
 }
 
 /**
@@ -50,33 +38,45 @@ export async function bareLoop(files: string[], outDir: string, concurrency: num
  * and the 320 px thumbnail made from its pixels (both WebP, effort 2). Printed for the before/after ratio.
  */
 export async function bareLoopBothRenditions(files: string[], outDir: string, concurrency: number): Promise<LoopRun> {
+  return timedLoop('bare loop, both renditions (before)', files, outDir, concurrency, async (buffer, hash) => {
+    const large = await sharp(buffer, { failOn: 'error' })
+      .rotate()
+      .resize(THUMB_EDGE.large, THUMB_EDGE.large, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const raw = { raw: { width: large.info.width, height: large.info.height, channels: large.info.channels as 3 } };
+    const [l, s] = await Promise.all([
+      sharp(large.data, raw).webp({ quality: 82, effort: 2 }).toBuffer(),
+      sharp(large.data, raw).resize(THUMB_EDGE.small, THUMB_EDGE.small, { fit: 'inside' }).webp({ quality: 78, effort: 2 }).toBuffer(),
+    ]);
+    await writeFile(join(outDir, `${hash}-l.webp`), l);
+    await writeFile(join(outDir, `${hash}-s.webp`), s);
+  });
+}
+
+/** Per photo: read, sha256 and the core's EXIF reader, then `thumbnails`; `concurrency` photos in flight. */
+async function timedLoop(
+  label: string,
+  files: string[],
+  outDir: string,
+  concurrency: number,
+  thumbnails: (buffer: Buffer, hash: string) => Promise<void>,
+): Promise<LoopRun> {
   await mkdir(outDir, { recursive: true });
   const load = loadavg()[0]!;
   const t0 = performance.now();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < files.length) {
-      const file = files[next++]!;
-      const buffer = await readFile(file);
+      const buffer = await readFile(files[next++]!);
       const hash = createHash('sha256').update(buffer).digest('hex');
       await readPhotoMetadata(buffer);
-      const large = await sharp(buffer, { failOn: 'error' })
-        .rotate()
-        .resize(THUMB_EDGE.large, THUMB_EDGE.large, { fit: 'inside', withoutEnlargement: true })
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      const raw = { raw: { width: large.info.width, height: large.info.height, channels: large.info.channels as 3 } };
-      const [l, s] = await Promise.all([
-        sharp(large.data, raw).webp({ quality: 82, effort: 2 }).toBuffer(),
-        sharp(large.data, raw).resize(THUMB_EDGE.small, THUMB_EDGE.small, { fit: 'inside' }).webp({ quality: 78, effort: 2 }).toBuffer(),
-      ]);
-      await writeFile(join(outDir, `${hash}-l.webp`), l);
-      await writeFile(join(outDir, `${hash}-s.webp`), s);
+      await thumbnails(buffer, hash);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { label: 'bare loop, both renditions (before)', photos: files.length, wallMs: performance.now() - t0, load };
+  return { label, photos: files.length, wallMs: performance.now() - t0, load };
 }
 
 /** The indexer on the same folder, fresh database and thumbnail folder, same concurrency. */

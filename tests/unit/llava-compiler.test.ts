@@ -11,43 +11,11 @@ import { StreamingOnnxWriter } from '../../src/main/core/llava-compiler/streamin
 import { attr, GraphBuilder } from '../../src/main/core/onnx/graph-builder';
 import { encodeOnnxModelInline } from '../../src/main/core/onnx/onnx-model-writer';
 import { createInferenceSession, runModelBytes } from '../../src/main/core/onnx/runtime';
+import { LLAVA_15_7B_CONFIG } from '../../test-models/random-llava-hf';
 import { SeededRandom } from '../../test-models/seeded-random';
 
 /** llava-hf/llava-1.5-7b-hf's config.json as published. */
-const LLAVA_15_7B = {
-  architectures: ['LlavaForConditionalGeneration'],
-  ignore_index: -100,
-  image_token_index: 32000,
-  model_type: 'llava',
-  pad_token_id: 32001,
-  projector_hidden_act: 'gelu',
-  text_config: {
-    _name_or_path: 'lmsys/vicuna-7b-v1.5',
-    architectures: ['LlamaForCausalLM'],
-    max_position_embeddings: 4096,
-    model_type: 'llama',
-    rms_norm_eps: 1e-5,
-    torch_dtype: 'float16',
-    vocab_size: 32064,
-  },
-  tie_word_embeddings: false,
-  torch_dtype: 'float16',
-  transformers_version: '4.36.0.dev0',
-  vision_config: {
-    hidden_size: 1024,
-    image_size: 336,
-    intermediate_size: 4096,
-    model_type: 'clip_vision_model',
-    num_attention_heads: 16,
-    num_hidden_layers: 24,
-    patch_size: 14,
-    projection_dim: 768,
-    vocab_size: 32000,
-  },
-  vision_feature_layer: -2,
-  vision_feature_select_strategy: 'default',
-  vocab_size: 32064,
-};
+const LLAVA_15_7B = LLAVA_15_7B_CONFIG;
 
 /** llava-hf/llava-interleave-qwen-0.5b-hf's config.json. */
 const LLAVA_INTERLEAVE_05B = {
