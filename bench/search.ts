@@ -12,7 +12,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { parseSearchQuery } from '../src/main/core/search/fts-query';
 import { SEARCH_WINDOW, SearchService } from '../src/main/core/search/search-service';
+import { expandPrefix } from '../src/main/core/search/search-terms';
 import { openDatabase, type Db } from '../src/main/core/store/database';
 import { parseArgs } from './support/args';
 import { sqliteSize } from './support/dir-size';
@@ -32,6 +34,8 @@ export interface Sample {
   ms: number;
   total: number;
   calls: StatementCall[];
+  /** The service without prefix expansion and word-only ranking, same query, timed beside `ms` (order alternates). */
+  noExpandMs: number;
   /** Before: the pre-issue-14 statements on legacy_fts, same query, timed right after. */
   beforeMs: number;
   beforeTotal: number;
@@ -155,10 +159,12 @@ export async function run(argv: string[]): Promise<void> {
 
     // 3. Queries: each one after (the service), then before (restated old SQL), interleaved so load hits both alike.
     const service = new SearchService(db);
+    const noExpand = new SearchService(db, { expandPrefixes: false, rankByWords: false });
     const queries = makeQueries(db);
     const probe = new StatementProbe(db);
     for (const q of queries.slice(0, 30)) {
       runQuery(service, q);
+      runQuery(noExpand, q);
       runBefore(db, q);
     }
     const samples: Sample[] = [];
@@ -166,20 +172,28 @@ export async function run(argv: string[]): Promise<void> {
     let totalsDiffer = 0;
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i]!;
+      let noExpandMs = 0;
+      const timeNoExpand = (): void => {
+        const t = performance.now();
+        runQuery(noExpand, q);
+        noExpandMs = performance.now() - t;
+      };
+      if (i % 2 === 1) timeNoExpand();
       probe.reset();
       const t0 = performance.now();
       const total = runQuery(service, q);
       const ms = performance.now() - t0;
       const calls = probe.calls;
+      if (i % 2 === 0) timeNoExpand();
       const t1 = performance.now();
       const beforeTotal = runBefore(db, q);
       const beforeMs = performance.now() - t1;
       if (q.op !== 'search' && q.op !== 'folders' && total !== beforeTotal) totalsDiffer++;
-      samples.push({ q, ms, total, calls, beforeMs, beforeTotal });
+      samples.push({ q, ms, total, calls, noExpandMs, beforeMs, beforeTotal });
       if (i % 20 === 0) status.update(`queries ${i}/${queries.length}, load ${loadavg()[0]!.toFixed(2)}`);
     }
     const qRes = qMonitor.stop();
-    status.done(`ran ${samples.length} queries twice (after, before) in ${fmtDuration(qRes.wallMs / 1000)}`);
+    status.done(`ran ${samples.length} queries three times (after, no-expand, before) in ${fmtDuration(qRes.wallMs / 1000)}`);
 
     const kinds = [...new Set(samples.map((s) => s.q.kind))].sort();
     const byKind = new Map<QueryKind, Sample[]>(kinds.map((k) => [k, samples.filter((s) => s.q.kind === k)]));
@@ -188,20 +202,23 @@ export async function run(argv: string[]): Promise<void> {
     for (const [kind, list] of byKind) {
       const after = summarize(list.map((x) => x.ms));
       const before = summarize(list.map((x) => x.beforeMs));
+      const prev = summarize(list.map((x) => x.noExpandMs));
       const hits = summarize(list.map((x) => x.total));
       const target = TARGET_MS[kind];
       if (list[0]!.q.op === 'search' && kind !== 'typing prefix' && kind !== 'one letter') mixed.push(...list);
       rowsOut.push([
-        kind, list.length, before.p50.toFixed(1), before.p95.toFixed(1), after.p50.toFixed(2), after.p95.toFixed(2), after.max.toFixed(1),
+        kind, list.length, before.p50.toFixed(1), before.p95.toFixed(1), prev.p50.toFixed(2), prev.p95.toFixed(2), after.p50.toFixed(2), after.p95.toFixed(2), after.max.toFixed(1),
         Math.round(hits.p50), target ?? '', target === undefined ? '' : after.p95 <= target ? 'met' : 'MISSED',
       ]);
     }
     const mb = summarize(mixed.map((x) => x.beforeMs));
     const ma = summarize(mixed.map((x) => x.ms));
-    rowsOut.push(['mixed searches', mixed.length, mb.p50.toFixed(1), mb.p95.toFixed(1), ma.p50.toFixed(2), ma.p95.toFixed(2), ma.max.toFixed(1), '', 20, ma.p95 <= 20 ? 'met' : 'MISSED']);
+    const mp = summarize(mixed.map((x) => x.noExpandMs));
+    rowsOut.push(['mixed searches', mixed.length, mb.p50.toFixed(1), mb.p95.toFixed(1), mp.p50.toFixed(2), mp.p95.toFixed(2), ma.p50.toFixed(2), ma.p95.toFixed(2), ma.max.toFixed(1), '', 20, ma.p95 <= 20 ? 'met' : 'MISSED']);
     const photoCount = (db.prepare('SELECT count(*) FROM photos').pluck().get() as number).toLocaleString('en');
     console.log(`\n## latency per query kind (ms, page of 200, ${photoCount} photos), before → after, same run`);
-    console.log(table(['kind', 'n', 'before p50', 'before p95', 'after p50', 'after p95', 'after max', 'hits p50 (after)', 'target p95', ''], rowsOut));
+    console.log('  no-expand: the same service without prefix expansion and word-only ranking (SearchService { expandPrefixes: false, rankByWords: false })');
+    console.log(table(['kind', 'n', 'before p50', 'before p95', 'no-expand p50', 'no-expand p95', 'after p50', 'after p95', 'after max', 'hits p50 (after)', 'target p95', ''], rowsOut));
     console.log(
       `  load average ${qRes.loadAvgStart.toFixed(2)} → ${qRes.loadAvgEnd.toFixed(2)} (${loadavg().map((l) => l.toFixed(2)).join(' / ')} now); ` +
         `this process ${pct(qRes.processCpuShare, 1)} of ${cpus().length} cores; list/count totals that differ before vs after: ${totalsDiffer}`,
@@ -232,6 +249,18 @@ export async function run(argv: string[]): Promise<void> {
       }
     }
     probe.restore();
+
+    // 4b. What prefix expansion changed: the slowest query of each search kind without it, as FTS5 MATCH text.
+    console.log(`\n## prefix expansion: the slowest no-expand query of each search kind, no-expand → after (ms, as run)`);
+    for (const [kind, list] of byKind) {
+      const w = [...list].sort((a, b) => b.noExpandMs - a.noExpandMs)[0]!;
+      if (w.q.op !== 'search') continue;
+      const plain = parseSearchQuery(w.q.text).match;
+      const expanded = parseSearchQuery(w.q.text, (prefix) => expandPrefix(db, prefix)).match;
+      console.log(`  ${kind}: ${describe(w.q)}  ${fmtMs(w.noExpandMs)} → ${fmtMs(w.ms)}`);
+      console.log(`    no-expand MATCH ${plain}`);
+      console.log(`    after     MATCH ${expanded}`);
+    }
 
     // 5. What a rescan of a tree this size costs before any file is read.
     printRescanDiff(db);

@@ -8,9 +8,10 @@ import { buildSyntheticLibrary } from '../../bench/support/synthetic-library';
 import { PhotoStore } from '../../src/main/core/library/photo-store';
 import { parseSearchQuery } from '../../src/main/core/search/fts-query';
 import { highlightText } from '../../src/main/core/search/highlight';
-import { dateRangeTokens, facetTokens } from '../../src/main/core/search/search-facets';
+import { dateRangeTokens, facetMatch, facetTokens } from '../../src/main/core/search/search-facets';
 import { rebuildSearchIndex, refreshSearchRow } from '../../src/main/core/search/search-index';
-import { filterClauses, SEARCH_WINDOW, SearchService } from '../../src/main/core/search/search-service';
+import { BM25_WEIGHTS, filterClauses, SEARCH_WINDOW, SearchService } from '../../src/main/core/search/search-service';
+import { expandPrefix, MAX_COMPLETIONS } from '../../src/main/core/search/search-terms';
 import { openDatabase, type Db } from '../../src/main/core/store/database';
 import type { PhotoFilters } from '../../src/shared/api';
 
@@ -190,6 +191,95 @@ describe('search at scale', () => {
       }
     }
     t.close();
+  });
+
+  it('finds through whole words exactly what a long prefix finds, filters and exclusions included', () => {
+    const cases: [string, PhotoFilters][] = [
+      ['sitting', {}],
+      ['sitt', {}],
+      ['lighth', {}],
+      ['cozy lighthou', {}],
+      ['wooden table', { takenFrom: '2008-03-17', takenTo: '2012-02-03' }],
+      ['standi', { captioned: 'yes' }],
+      ['white OR lighthouse -sittin', {}],
+      ['"sitting on" tabl', {}],
+      ['dscf0', { captioned: 'no' }],
+      ['nosuchword', {}],
+    ];
+    const unexpanded = new SearchService(db, { expandPrefixes: false });
+    for (const [text, filters] of cases) {
+      const want = reference(text, filters); // the FTS5 prefix query, unexpanded
+      expect(found(text, filters), `${text} ${JSON.stringify(filters)}`).toEqual(want);
+      expect(search.search(text, filters, 0, 10).total, text).toBe(unexpanded.search(text, filters, 0, 10).total);
+    }
+    expect(expandPrefix(db, 'sitting')).toEqual(['sitting']);
+    expect(expandPrefix(db, 'sitt')).toBeNull(); // a prefix index serves 2–4 letters lazily
+    expect(expandPrefix(db, 'dscf0')).toBeNull(); // thousands of file names: left to FTS5
+    expect(expandPrefix(db, 'nosuchword')).toEqual([]);
+    const many = db.prepare("SELECT count(*) FROM search_terms WHERE term >= 'dscf0' AND term < 'dscf1'").pluck().get() as number;
+    expect(many).toBeGreaterThan(MAX_COMPLETIONS);
+  });
+
+  it('ranks a filtered search from its words exactly as bm25 ranks the whole match', () => {
+    const unexpanded = new SearchService(db, { expandPrefixes: false, rankByWords: false });
+    let compared = 0;
+    const cases: [string, PhotoFilters][] = [
+      ['mountain', { captioned: 'yes' }],
+      ['table', { takenFrom: '2008-03-17', takenTo: '2012-02-03' }],
+      ['"sitting on"', { captioned: 'yes', rootId: 1 }],
+      ['jpg', { captioned: 'no' }],
+      ['a', { captioned: 'yes' }], // broad words: ranked by the full query
+    ];
+    for (const [text, filters] of cases) {
+      const f = facetMatch(filters);
+      const match = `{caption tags chat file_name folder} : (${parseSearchQuery(text).match}) AND facets : (${f.expr})${f.exclude ? ` NOT facets : ${f.exclude}` : ''}`;
+      const want = db
+        .prepare(`SELECT rowid AS id, bm25(photo_fts, ${BM25_WEIGHTS}) AS rank FROM photo_fts WHERE photo_fts MATCH ? ORDER BY rank, rowid DESC LIMIT 30 OFFSET 5`)
+        .all(match)
+        // Earlier tests deleted photos under the index: both rank those rows, neither shows them.
+        .filter((w) => db.prepare('SELECT 1 FROM photos WHERE id = ?').get((w as { id: number }).id)) as { id: number; rank: number }[];
+      expect(want.length, text).toBeGreaterThan(0);
+      const r = search.search(text, filters, 5, 30);
+      if (r.total >= SEARCH_WINDOW) continue;
+      compared++;
+      expect(r.items.map((i) => [i.id, i.rank]), `${text} ${JSON.stringify(filters)}`).toEqual(want.map((w) => [w.id, w.rank]));
+      expect(unexpanded.search(text, filters, 5, 30).items.map((i) => i.id), text).toEqual(want.map((w) => w.id));
+    }
+    expect(compared).toBeGreaterThanOrEqual(4);
+  });
+
+  it('keeps search_terms holding every word of the text columns, through edits, in any script', () => {
+    const ids = db.prepare("SELECT id FROM photos WHERE status = 'ok' ORDER BY id DESC LIMIT 3").pluck().all() as number[];
+    const texts = ['A tablecloth-pattern on the Tablecloths', 'Ταβέρνα στη θάλασσα, café-crème naïveté', 'x_ray42 ĳssel ﬁsh Straße'];
+    db.transaction(() => {
+      ids.forEach((id, i) => db.prepare("UPDATE photos SET caption_text = ?, caption_source = 'user' WHERE id = ?").run(texts[i], id));
+      for (const id of ids) refreshSearchRow(db, id);
+    })();
+    // Every word FTS5 itself indexes outside the facets is in search_terms, spelled as FTS5 spells it.
+    db.exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp.check_words USING fts5vocab(main, photo_fts, 'col')");
+    const missing = db
+      .prepare("SELECT DISTINCT term FROM temp.check_words WHERE col != 'facets' AND term NOT IN (SELECT term FROM search_terms)")
+      .pluck()
+      .all();
+    expect(missing).toEqual([]);
+    for (const [text, id] of [['tablecl', ids[0]], ['θάλασσ', ids[1]], ['naivet', ids[1]], ['ray42', ids[2]]] as const) {
+      const hits = search.search(text, {}, 0, 50).items.map((i) => i.id);
+      expect(hits, text).toEqual(reference(text, {}).sort((a, b) => b - a).filter((x) => hits.includes(x)));
+      expect(found(text, {}), text).toEqual(reference(text, {}));
+      if (id !== undefined) expect(hits, text).toContain(id);
+    }
+    expect(expandPrefix(db, 'tablecl')).toEqual(['tablecloth', 'tablecloths']);
+    // A library upgraded to migration 6 has an empty search_terms: the first open fills it from the index,
+    // with exactly the words FTS5 holds (the upkeep above may also keep words no photo holds any more).
+    const kept = new Set(db.prepare('SELECT term FROM search_terms').pluck().all());
+    db.prepare('DELETE FROM search_terms').run();
+    new SearchService(db);
+    const filled = db.prepare('SELECT term FROM search_terms ORDER BY term').pluck().all();
+    expect(filled).toEqual(db.prepare("SELECT DISTINCT term FROM temp.check_words WHERE col != 'facets' ORDER BY term").pluck().all());
+    expect(filled.filter((t) => !kept.has(t))).toEqual([]);
+    // The service's highlight of an expanded prefix is the prefix's highlight.
+    const hit = search.search('tablecl', {}, 0, 10).items.find((i) => i.id === ids[0])!;
+    expect(hit.highlight).toBe('A \u0001tablecloth\u0002-pattern on the \u0001Tablecloths\u0002');
   });
 
   it('reads one letter as a whole word, not a prefix', () => {

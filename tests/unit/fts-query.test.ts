@@ -74,3 +74,24 @@ describe('parseSearchQuery', () => {
     }
   });
 });
+
+describe('parseSearchQuery with prefix expansion', () => {
+  const vocabulary = ['sitting', 'sittings', 'table', 'tablecloth', 'night', 'nights'];
+  const expand = (prefix: string): string[] | null => (prefix === 'many' ? null : vocabulary.filter((w) => w.startsWith(prefix)));
+
+  it('searches a prefix as its whole words, one word as itself and no word as the exact word', () => {
+    expect(parseSearchQuery('sitting tablec', expand).match).toBe('("sitting" OR "sittings") AND "tablecloth"');
+    expect(parseSearchQuery('sittingx', expand).match).toBe('"sittingx"');
+  });
+  it('keeps a prefix the expander declines, and leaves phrases, one letter and OR alone', () => {
+    expect(parseSearchQuery('many', expand).match).toBe('"many"*');
+    expect(parseSearchQuery('"red car" OR table -night', expand).match).toBe('("red car" OR ("table" OR "tablecloth")) NOT (("night" OR "nights"))');
+    expect(parseSearchQuery('table c', expand).match).toBe('("table" OR "tablecloth") AND "c"');
+  });
+  it('reports the same terms and highlight phrases as without it', () => {
+    for (const q of ['sitting tablec', '"a table" night', 'table -night']) {
+      const { terms, phrases, notice } = parseSearchQuery(q, expand);
+      expect({ terms, phrases, notice }, q).toEqual((({ terms, phrases, notice }) => ({ terms, phrases, notice }))(parseSearchQuery(q)));
+    }
+  });
+});

@@ -44,7 +44,12 @@ function pushTerm(clauses: Clause[], budget: { left: number }, ws: string[], phr
   return kept.length === ws.length;
 }
 
-export function parseSearchQuery(input: string): ParsedQuery {
+/**
+ * `expand` may name the whole words a prefix stands for (search-terms.ts); a prefix is then searched as
+ * those words OR'd, which FTS5 walks lazily, or as the exact word when none starts so. It matches the
+ * same photos; bm25 scores a prefix with several words as several phrases. null keeps the prefix.
+ */
+export function parseSearchQuery(input: string, expand?: (prefix: string) => string[] | null): ParsedQuery {
   const clauses: Clause[] = [];
   let notice: string | null = null;
   let sawOperator = false;
@@ -109,7 +114,7 @@ export function parseSearchQuery(input: string): ParsedQuery {
     // One letter is a whole word, not a prefix: "a*" is most of a library (700k rows of a million, 100+ ms
     // to rank) and means nothing yet, while "a", "x" or "2" as a word is cheap and sometimes meant.
     const w0 = c.words[0]!;
-    const expr = c.phrase ? quote(c.words.join(' ')) : [...w0].length === 1 ? quote(w0) : `${quote(w0)}*`;
+    const expr = c.phrase ? quote(c.words.join(' ')) : [...w0].length === 1 ? quote(w0) : prefixExpr(w0, expand);
     if (c.negated) {
       negatives.push(expr);
       continue;
@@ -130,4 +135,11 @@ export function parseSearchQuery(input: string): ParsedQuery {
   const wrapped = groups.length === 1 && groups[0]!.length > 1 ? positive : `(${positive})`;
   const match = negatives.length > 0 ? `${wrapped} NOT (${negatives.join(' OR ')})` : positive;
   return { match, terms, phrases, notice };
+}
+
+function prefixExpr(word: string, expand: ((prefix: string) => string[] | null) | undefined): string {
+  const words = expand?.(word) ?? null;
+  if (words === null) return `${quote(word)}*`;
+  if (words.length <= 1) return quote(words[0] ?? word);
+  return `(${words.map(quote).join(' OR ')})`;
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../store/database';
 import { facetTokens, type FacetSource } from './search-facets';
+import { addSearchTerms, fillSearchTerms } from './search-terms';
 
 /**
  * Keeps the FTS row of one photo in step with what is shown: the shown caption, tags, chat text,
@@ -19,15 +20,13 @@ export function refreshSearchRow(db: Db, photoId: number): void {
     .get(photoId) as (FacetSource & { id: number; file_name: string; tags: string | null; chat: string | null }) | undefined;
   db.prepare('DELETE FROM photo_fts WHERE rowid = ?').run(photoId);
   if (!row) return;
+  const text = [row.caption_text ?? '', row.tags ?? '', row.chat ?? '', searchableFileName(row.file_name), searchableFolder(row.folder)];
   db.prepare('INSERT INTO photo_fts (rowid, caption, tags, chat, file_name, folder, facets) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
     photoId,
-    row.caption_text ?? '',
-    row.tags ?? '',
-    row.chat ?? '',
-    searchableFileName(row.file_name),
-    searchableFolder(row.folder),
+    ...text,
     facetTokens(row),
   );
+  addSearchTerms(db, text);
 }
 
 /**
@@ -61,16 +60,22 @@ export function rebuildSearchIndex(db: Db): number {
        FROM photos p ORDER BY p.id`,
     )
     .run();
+  fillSearchTerms(db);
   return info.changes;
 }
 
 /**
  * Fills the FTS table when it is empty but photos exist: migration 5 recreated it (SQL alone cannot
- * spell the facets), so the first open after the upgrade refills it once, in one transaction.
+ * spell the facets), so the first open after the upgrade refills it once, in one transaction; likewise
+ * search_terms after migration 6.
  */
 export function ensureSearchIndex(db: Db): void {
   const hasRow = db.prepare('SELECT 1 FROM photo_fts LIMIT 1').get() !== undefined;
-  if (hasRow) return;
+  if (hasRow) {
+    // Migration 6 added search_terms empty: fill it once from the index (every photo has file name words).
+    if (db.prepare('SELECT 1 FROM search_terms LIMIT 1').get() === undefined) db.transaction(() => fillSearchTerms(db))();
+    return;
+  }
   const hasPhoto = db.prepare('SELECT 1 FROM photos LIMIT 1').get() !== undefined;
   if (hasPhoto) db.transaction(() => rebuildSearchIndex(db))();
 }

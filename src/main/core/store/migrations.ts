@@ -229,4 +229,11 @@ export const migrations: readonly string[] = [
   DROP INDEX photos_folder;
   CREATE INDEX photos_folder ON photos(folder);
   `,
+
+  /* 6: every word of the searchable text columns, so a long prefix ("sitting*") is searched as its few
+     whole words (search-terms.ts): FTS5 walks an exact word lazily, newest first, but builds the whole
+     merged posting list of a prefix longer than its prefix indexes (2–4 letters) before the first row.
+     Filled from photo_fts by search-index.ts (SQL alone cannot exclude the facets column cheaply). */ `
+  CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
+  `,
 ];
