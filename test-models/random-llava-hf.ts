@@ -64,7 +64,7 @@ export const LLAVA_15_7B_CONFIG = {
 };
 
 /** llava-hf/llava-interleave-qwen-0.5b-hf's config.json. */
-const LLAVA_INTERLEAVE_05B_CONFIG = {
+export const LLAVA_INTERLEAVE_05B_CONFIG = {
   architectures: ['LlavaForConditionalGeneration'],
   ignore_index: -100,
   image_token_index: 151646,

@@ -11,55 +11,14 @@ import { StreamingOnnxWriter } from '../../src/main/core/llava-compiler/streamin
 import { attr, GraphBuilder } from '../../src/main/core/onnx/graph-builder';
 import { encodeOnnxModelInline } from '../../src/main/core/onnx/onnx-model-writer';
 import { createInferenceSession, runModelBytes } from '../../src/main/core/onnx/runtime';
-import { LLAVA_15_7B_CONFIG } from '../../test-models/random-llava-hf';
+import { LLAVA_15_7B_CONFIG, LLAVA_INTERLEAVE_05B_CONFIG } from '../../test-models/random-llava-hf';
 import { SeededRandom } from '../../test-models/seeded-random';
 
 /** llava-hf/llava-1.5-7b-hf's config.json as published. */
 const LLAVA_15_7B = LLAVA_15_7B_CONFIG;
 
 /** llava-hf/llava-interleave-qwen-0.5b-hf's config.json. */
-const LLAVA_INTERLEAVE_05B = {
-  architectures: ['LlavaForConditionalGeneration'],
-  ignore_index: -100,
-  image_token_index: 151646,
-  model_type: 'llava',
-  projector_hidden_act: 'gelu',
-  text_config: {
-    architectures: ['Qwen2ForCausalLM'],
-    bos_token_id: 151643,
-    eos_token_id: 151645,
-    hidden_size: 1024,
-    intermediate_size: 2816,
-    max_position_embeddings: 32768,
-    max_window_layers: 21,
-    model_type: 'qwen2',
-    num_attention_heads: 16,
-    num_hidden_layers: 24,
-    num_key_value_heads: 16,
-    rms_norm_eps: 1e-6,
-    rope_theta: 1000000.0,
-    sliding_window: 32768,
-    tie_word_embeddings: true,
-    torch_dtype: 'bfloat16',
-    use_sliding_window: false,
-    vocab_size: 152000,
-  },
-  tie_word_embeddings: true,
-  vision_config: {
-    hidden_act: 'gelu_pytorch_tanh',
-    hidden_size: 1152,
-    image_size: 384,
-    intermediate_size: 4304,
-    layer_norm_eps: 1e-6,
-    model_type: 'siglip_vision_model',
-    num_attention_heads: 16,
-    num_hidden_layers: 26,
-    patch_size: 14,
-    vision_use_head: false,
-  },
-  vision_feature_layer: -1,
-  vision_feature_select_strategy: 'full',
-};
+const LLAVA_INTERLEAVE_05B = LLAVA_INTERLEAVE_05B_CONFIG;
 
 const parse = (json: unknown) => parseLlavaConfig(json, 'config.json');
 const withText = (extra: Record<string, unknown>) => ({ ...LLAVA_15_7B, text_config: { ...LLAVA_15_7B.text_config, ...extra } });
