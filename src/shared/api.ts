@@ -214,8 +214,11 @@ export const ModelEntry = z.object({
   installedAt: z.string().nullable(),
   /** The pack runs from graphs Tandem compiles from its weights (every LLaVA pack downloaded or imported as llava-hf). */
   compilable: z.boolean().optional(),
-  /** The compiled folder, once built: its decoder precision and size. */
-  compiled: z.object({ precision: z.string().nullable(), bytes: z.number() }).nullable().optional(),
+  /** The compiled folder, once built: its decoder (and vision tower, embeddings) precision and size. */
+  compiled: z
+    .object({ precision: z.string().nullable(), visionPrecision: z.string().optional(), embeddingPrecision: z.string().optional(), bytes: z.number() })
+    .nullable()
+    .optional(),
   /** The downloaded weights were deleted after the compile: the pack runs from the compiled folder alone. */
   sourcesDeleted: z.boolean().optional(),
 });
@@ -467,8 +470,19 @@ export const channels = {
   'jobs.prioritize': { request: z.object({ photoId: z.number().int() }), reply: Ok },
   'models.list': { request: Empty, reply: z.array(ModelEntry) },
   /** Starts a download in the background; progress comes as `models.progress`. */
-  /** `deleteSources`: once a LLaVA pack is compiled, delete the downloaded weights (the compiled folder is kept). */
-  'models.install': { request: z.object({ name: PackName, deleteSources: z.boolean().optional() }), reply: Ok },
+  /**
+   * `deleteSources`: once a LLaVA pack is compiled, delete the downloaded weights (the compiled folder is kept).
+   * `visionPrecision` / `embeddingPrecision`: compile (or recompile) those graphs at int8: faster, slightly less exact.
+   */
+  'models.install': {
+    request: z.object({
+      name: PackName,
+      deleteSources: z.boolean().optional(),
+      visionPrecision: z.enum(['fp32', 'int8']).optional(),
+      embeddingPrecision: z.enum(['fp32', 'int8']).optional(),
+    }),
+    reply: Ok,
+  },
   /** Deletes the weights of a compiled LLaVA pack; it keeps running from its compiled folder. */
   'models.deleteSources': { request: z.object({ name: PackName }), reply: z.object({ freedBytes: z.number() }) },
   'models.cancelInstall': { request: z.object({ name: PackName }), reply: Ok },

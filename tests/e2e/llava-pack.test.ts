@@ -1,7 +1,8 @@
 /**
  * A LLaVA pack in the model manager against a real core: downloaded from a fake hub on 127.0.0.1 (a tiny
  * llava-hf repo, sharded), compiled in an inference process with its progress on the card, shown installed
- * and compiled; then its downloaded weights deleted from the card while it stays installed.
+ * and compiled; recompiled with an int8 vision tower from the card's checkbox; then its downloaded weights deleted
+ * from the card while it stays installed (the chat at the end runs the int8 vision tower).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,6 +79,17 @@ describe.sequential('LLaVA packs in the model manager', () => {
     expect(progress.at(-1)).toMatchObject({ phase: 'done' });
     await expect.poll(() => card('llava-1.5-7b').getByTestId('model-compiled').textContent()).toMatch(/^q4 decoder · [\d.]+ (kB|MB)$/);
     expect(h.core.models.resolve('llava-1.5-7b')).toContain(join('model-cache', 'llava'));
+  });
+
+  it('recompiles with an int8 vision tower and embeddings from the card\'s checkbox', async () => {
+    const c = card('llava-1.5-7b');
+    expect(await c.getByRole('button', { name: 'Compile llava-1.5-7b again' }).count()).toBe(0);
+    await c.getByRole('checkbox', { name: 'Faster image reading (int8 vision, slightly less exact)' }).check();
+    await c.getByRole('button', { name: 'Compile llava-1.5-7b again' }).click();
+    await expect.poll(() => c.getByTestId('model-compiled').textContent(), { timeout: 120_000 }).toMatch(/^q4 decoder · int8 vision · /);
+    expect(h.core.models.repository.get('llava-1.5-7b')?.compiled?.dtypes).toEqual({ vision_encoder: 'int8', embed_tokens: 'int8', decoder_model_merged: 'q4' });
+    await expect.poll(() => c.getByRole('button', { name: 'Compile llava-1.5-7b again' }).count()).toBe(0);
+    expect(await status('llava-1.5-7b')).toBe('Installed');
   });
 
   it('deletes the downloaded weights from the card and stays installed', async () => {

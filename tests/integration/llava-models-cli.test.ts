@@ -1,11 +1,14 @@
 /**
  * `tandem models` with LLaVA packs: install from the local hub compiles in an inference process and shows
  * the compile on the progress line; `list` says which packs are compiled and which dropped their sources;
- * `import --precision` compiles a hand-copied llava-hf folder.
+ * `import --precision` compiles a hand-copied llava-hf folder; `--vision-precision` / `--embedding-precision` int8
+ * compile those graphs at int8, and the pack still answers.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModelsCommand, progressText } from '../../src/main/cli/commands/models';
@@ -99,6 +102,47 @@ describe('tandem models with LLaVA packs', () => {
     expect(r.stderr).toMatch(/x compiling .* decoder layer 0\/2/);
     expect(r.stderr).not.toMatch(/decoder layer 1\/2/);
   }, 60_000);
+
+  it('imports with an int8 vision tower and embeddings, lists them, and answers with the pack', async () => {
+    const r = await tandem(['import', tinyDir, '--name', 'fast', '--vision-precision', 'int8', '--embedding-precision', 'int8', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const model = JSON.parse(r.stdout) as { compiled: { dir: string; precision: string; dtypes: Record<string, string> } };
+    expect(model.compiled).toMatchObject({ precision: 'q4', dtypes: { vision_encoder: 'int8', embed_tokens: 'int8', decoder_model_merged: 'q4' } });
+    for (const f of ['onnx/vision_encoder_int8.onnx', 'onnx/embed_tokens_int8.onnx', 'onnx/decoder_model_merged_q4.onnx']) expect(existsSync(join(model.compiled.dir, f)), f).toBe(true);
+    expect(existsSync(join(model.compiled.dir, 'onnx/vision_encoder.onnx'))).toBe(false);
+
+    // The same sources and options again: the cache entry is reused, and the note names the precisions.
+    const again = await tandem(['import', tinyDir, '--name', 'fast', '--vision-precision', 'int8', '--embedding-precision', 'int8']);
+    expect(again.stdout).toMatch(/compiled \(q4 decoder, int8 vision, int8 embeddings\) in /);
+    expect((await tandem(['list'])).stdout).toMatch(/fast\s+llava\s+compiled q4, vision int8, embeddings int8\s/);
+    expect((await tandem(['list'])).stdout).toMatch(/llava-1\.5-7b\s+llava\s+compiled q4, sources deleted/);
+    const entry = (JSON.parse((await tandem(['list', '--json'])).stdout) as Array<{ name: string; compiled: unknown }>).find((e) => e.name === 'fast');
+    expect(entry?.compiled).toMatchObject({ precision: 'q4', visionPrecision: 'int8', embeddingPrecision: 'int8' });
+
+    const photo = join(tmp, 'photo.png');
+    await sharp({ create: { width: 48, height: 36, channels: 3, background: { r: 200, g: 120, b: 40 } } }).png().toFile(photo);
+    const bin = resolve(import.meta.dirname, '../../bin/tandem.js');
+    const ask = spawnSync(
+      process.execPath,
+      [bin, 'ask', photo, 'What is in this photo?', '--route', 'llava', '--llava-model', 'fast', '--greedy', '--max-new-tokens', '4', '--no-grounding', '--threads', '1', '--json', '--data-dir', dataDir],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(ask.status, ask.stderr).toBe(0);
+    const out = JSON.parse(ask.stdout) as { route: string; greedy: boolean; tokenIds: number[]; answer: string };
+    expect(out).toMatchObject({ route: 'llava', greedy: true });
+    expect(out.tokenIds.length).toBeGreaterThan(0);
+    expect(out.tokenIds.length).toBeLessThanOrEqual(4);
+    expect(typeof out.answer).toBe('string');
+  }, 180_000);
+
+  it('rejects a vision or embedding precision it does not offer', async () => {
+    const v = await tandem(['import', tinyDir, '--name', 'z', '--vision-precision', 'q4']);
+    expect(v.code).not.toBe(0);
+    expect(v.stderr).toContain('--vision-precision must be one of fp32, int8 (got "q4")');
+    const e = await tandem(['install', 'llava-1.5-7b', '--embedding-precision', 'fp16']);
+    expect(e.code).not.toBe(0);
+    expect(e.stderr).toContain('--embedding-precision must be one of fp32, int8 (got "fp16")');
+  });
 
   it('rejects a precision the compiler does not have', async () => {
     const r = await tandem(['import', tinyDir, '--name', 'y', '--precision', 'fp16']);

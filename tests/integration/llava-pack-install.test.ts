@@ -250,6 +250,27 @@ describe('importing a llava-hf folder', () => {
     expect(existsSync(join(tinyDir, 'model-00001-of-00002.safetensors'))).toBe(true);
   }, 60_000);
 
+  it('recompiles with an int8 vision tower and embeddings on request, keeping the decoder precision', async () => {
+    const store = makeStore();
+    const { model } = await store.install('llava-interleave-qwen-0.5b', { precision: 'int8' });
+    expect(model.compiled).toMatchObject({ precision: 'int8', dtypes: { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'int8' } });
+    const before = model.compiled!.dir;
+    // Same vision precision as compiled: nothing to do.
+    expect((await store.install('llava-interleave-qwen-0.5b', { visionPrecision: 'fp32' })).changed).toBe(false);
+    const { model: fast, changed } = await store.install('llava-interleave-qwen-0.5b', { visionPrecision: 'int8', embeddingPrecision: 'int8' });
+    expect(changed).toBe(true);
+    expect(fast.compiled).toMatchObject({ precision: 'int8', dtypes: { vision_encoder: 'int8', embed_tokens: 'int8', decoder_model_merged: 'int8' } });
+    // Other options, another cache entry; the old one is removed once unused.
+    expect(fast.compiled!.dir).not.toBe(before);
+    expect(existsSync(before)).toBe(false);
+    expect(cacheEntries()).toHaveLength(1);
+    expect(existsSync(join(fast.compiled!.dir, 'onnx', 'vision_encoder_int8.onnx'))).toBe(true);
+    expect(existsSync(join(fast.compiled!.dir, 'onnx', 'embed_tokens_int8.onnx'))).toBe(true);
+    expect(store.llavaRuntime('llava-interleave-qwen-0.5b').dtypes).toEqual({ vision_encoder: 'int8', embed_tokens: 'int8', decoder_model_merged: 'int8' });
+    const entry = (await store.list()).find((e) => e.name === 'llava-interleave-qwen-0.5b');
+    expect(entry?.compiled).toMatchObject({ precision: 'int8', visionPrecision: 'int8', embeddingPrecision: 'int8' });
+  }, 60_000);
+
   it('refuses to import when the compiled graphs would not fit', async () => {
     const store = makeStore({ freeBytes: async () => 10_000 });
     const err = await rejection(store.import(tinyDir, { name: 'too-big', precision: 'fp32' }));

@@ -116,8 +116,12 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
       return { ok: true as const };
     },
     'models.list': () => core.models.list(),
-    'models.install': ({ name, deleteSources }) => {
-      core.downloads.start(name, deleteSources ? { deleteSources } : {});
+    'models.install': ({ name, deleteSources, visionPrecision, embeddingPrecision }) => {
+      core.downloads.start(name, {
+        ...(deleteSources ? { deleteSources } : {}),
+        ...(visionPrecision ? { visionPrecision } : {}),
+        ...(embeddingPrecision ? { embeddingPrecision } : {}),
+      });
       return { ok: true as const };
     },
     'models.deleteSources': ({ name }) => core.models.deleteSources(name),

@@ -2,14 +2,19 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ModelDownloadProgress, ModelEntry } from '../../shared/api';
 import { useTandem, useTandemEvent } from './use-tandem';
 
+/**
+ * `deleteSources`: a compiled pack (LLaVA) drops its downloaded weights once the compile is done.
+ * `visionPrecision` / `embeddingPrecision`: compile (or recompile) a LLaVA pack's vision tower and embeddings at int8.
+ */
+export type InstallChoices = { deleteSources?: boolean; visionPrecision?: 'fp32' | 'int8'; embeddingPrecision?: 'fp32' | 'int8' };
+
 export type Models = {
   /** null until the first answer. */
   list: ModelEntry[] | null;
   /** Downloads in progress (or just ended), by pack name. */
   downloads: ReadonlyMap<string, ModelDownloadProgress>;
   refresh(): void;
-  /** `deleteSources`: a compiled pack (LLaVA) drops its downloaded weights once the compile is done. */
-  install(name: string, options?: { deleteSources?: boolean }): void;
+  install(name: string, options?: InstallChoices): void;
   cancelInstall(name: string): void;
   /** Asks for a folder, then imports it; resolves to the installed pack's name, or null. */
   importFolder(name?: string): Promise<string | null>;
@@ -58,7 +63,7 @@ export function useModels(onError: (err: unknown) => void, enabled = true): Mode
   });
 
   const install = useCallback(
-    (name: string, options: { deleteSources?: boolean } = {}) => {
+    (name: string, options: InstallChoices = {}) => {
       // Shows the bar at once; the first progress event replaces this.
       setDownloads((all) =>
         new Map(all).set(name, {
@@ -66,7 +71,7 @@ export function useModels(onError: (err: unknown) => void, enabled = true): Mode
           packBytes: 0, packTotal: null, bytesPerSecond: 0, etaSeconds: null, error: null,
         }),
       );
-      api.invoke('models.install', { name, ...(options.deleteSources ? { deleteSources: true } : {}) }).catch((err: unknown) => {
+      api.invoke('models.install', { name, ...options }).catch((err: unknown) => {
         setDownloads((all) => {
           const next = new Map(all);
           next.delete(name);

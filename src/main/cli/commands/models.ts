@@ -3,8 +3,9 @@ import { TandemError, InvalidInputError } from '../../core/errors';
 import { hubSettingsFromEnv, type HubDownloaderOptions } from '../../core/models/hub-downloader';
 import { forkWorker, type SpawnWorker } from '../../core/inference/worker-handle';
 import { workerCompileRunner } from '../../core/models/llava-compile-runner';
-import { COMPILE_PRECISIONS, type CompilePrecision } from '../../core/models/model-pack';
-import { ModelStore, type ModelListEntry } from '../../core/models/model-store';
+import { COMPILE_PRECISIONS, GRAPH_PRECISIONS, type CompilePrecision, type GraphPrecision } from '../../core/models/model-pack';
+import { compiledGraphPrecision } from '../../core/models/compiled-pack';
+import { ModelStore, type CompiledArtefact, type ModelListEntry } from '../../core/models/model-store';
 import type { DownloadProgress } from '../../core/models/transfer-progress';
 import { dataPaths } from '../../core/paths';
 import { openDatabase } from '../../core/store/database';
@@ -46,7 +47,14 @@ export function progressText(p: DownloadProgress, endpoint: string): string {
 }
 
 function statusText(e: ModelListEntry): string {
-  if (e.status === 'installed' && e.compiled) return `compiled ${e.compiled.precision ?? ''}${e.sourcesDeleted ? ', sources deleted' : ''}`.replace(' ,', ',');
+  if (e.status === 'installed' && e.compiled) {
+    const notes = [
+      e.compiled.visionPrecision !== 'fp32' ? `vision ${e.compiled.visionPrecision}` : '',
+      e.compiled.embeddingPrecision !== 'fp32' ? `embeddings ${e.compiled.embeddingPrecision}` : '',
+      e.sourcesDeleted ? 'sources deleted' : '',
+    ].filter(Boolean);
+    return [`compiled ${e.compiled.precision ?? ''}`.trimEnd(), ...notes].join(', ');
+  }
   if (e.status === 'installed') return 'installed';
   if (e.status === 'broken') return 'broken';
   return e.stagedBytes > 0 ? 'partial' : 'not installed';
@@ -78,13 +86,20 @@ function need(positionals: string[], index: number, what: string, usage: string)
 }
 
 const USAGE =
-  'models list | install <name> [--endpoint URL] [--precision P] [--delete-sources] | import <dir> [--name N] [--precision P] [--delete-sources] | delete-sources <name> | remove <name>';
+  'models list | install <name> [--endpoint URL] [--precision P] [--vision-precision P] [--embedding-precision P] [--delete-sources] | import <dir> [--name N] [--precision P] [--vision-precision P] [--embedding-precision P] [--delete-sources] | delete-sources <name> | remove <name>';
 
 function precisionOption(values: OptionValues): CompilePrecision | undefined {
   const value = values['precision'];
   if (value === undefined) return undefined;
   if (typeof value === 'string' && (COMPILE_PRECISIONS as readonly string[]).includes(value)) return value as CompilePrecision;
   throw new InvalidInputError(`--precision must be one of ${COMPILE_PRECISIONS.join(', ')} (got ${JSON.stringify(String(value)).slice(0, 40)}).`);
+}
+
+function graphPrecisionOption(values: OptionValues, option: 'vision-precision' | 'embedding-precision'): GraphPrecision | undefined {
+  const value = values[option];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (GRAPH_PRECISIONS as readonly string[]).includes(value)) return value as GraphPrecision;
+  throw new InvalidInputError(`--${option} must be one of ${GRAPH_PRECISIONS.join(', ')} (got ${JSON.stringify(String(value)).slice(0, 40)}).`);
 }
 
 export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
@@ -98,6 +113,11 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
       force: { type: 'boolean', description: 'install: download again even if the pack is installed' },
       name: { type: 'string', description: 'import: name of the pack (default: the folder name)' },
       precision: { type: 'string', description: 'LLaVA: decoder precision when compiling, fp32 | int8 | q4 (default q4)' },
+      'vision-precision': {
+        type: 'string',
+        description: 'LLaVA: vision tower precision when compiling, fp32 | int8 (default fp32; int8 reads images faster with less memory, slightly less exact)',
+      },
+      'embedding-precision': { type: 'string', description: 'LLaVA: token embedding precision when compiling, fp32 | int8 (default fp32; int8 uses less memory)' },
       'delete-sources': { type: 'boolean', description: 'LLaVA: delete the downloaded weights once compiled (the pack runs from the compiled folder)' },
     },
     async run(ctx: CliContext, positionals: string[], values: OptionValues): Promise<number> {
@@ -116,6 +136,13 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
         compileRunner: workerCompileRunner(deps.spawnWorker ?? (() => forkWorker())),
       });
       const precision = precisionOption(values);
+      const visionPrecision = graphPrecisionOption(values, 'vision-precision');
+      const embeddingPrecision = graphPrecisionOption(values, 'embedding-precision');
+      const compileOptions = {
+        ...(precision ? { precision } : {}),
+        ...(visionPrecision ? { visionPrecision } : {}),
+        ...(embeddingPrecision ? { embeddingPrecision } : {}),
+      };
       const deleteSources = values['delete-sources'] === true;
       const progress = new ProgressLine(ctx.stderr);
       let lastFile = '';
@@ -131,8 +158,13 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
         lastStage = stage;
         progress.update(progressText(p, settings.endpoint), p.phase !== 'downloading' && (p.phase !== 'compiling' || stageChanged));
       };
-      const compiledNote = (m: { compiled: { dir: string; precision?: string; sourcesDeleted?: boolean } | null }): string =>
-        m.compiled ? `; compiled (${m.compiled.precision ?? '?'} decoder) in ${m.compiled.dir}${m.compiled.sourcesDeleted ? ', sources deleted' : ''}` : '';
+      const compiledNote = (m: { compiled: CompiledArtefact | null }): string => {
+        if (!m.compiled) return '';
+        const vision = compiledGraphPrecision(m.compiled, 'vision_encoder');
+        const embeddings = compiledGraphPrecision(m.compiled, 'embed_tokens');
+        const parts = [`${m.compiled.precision ?? '?'} decoder`, ...(vision !== 'fp32' ? [`${vision} vision`] : []), ...(embeddings !== 'fp32' ? [`${embeddings} embeddings`] : [])];
+        return `; compiled (${parts.join(', ')}) in ${m.compiled.dir}${m.compiled.sourcesDeleted ? ', sources deleted' : ''}`;
+      };
       try {
         switch (action) {
           case 'list': {
@@ -148,7 +180,7 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
                 signal: ctx.signal,
                 ...(typeof values['revision'] === 'string' ? { revision: values['revision'] } : {}),
                 force: values['force'] === true,
-                ...(precision ? { precision } : {}),
+                ...compileOptions,
                 ...(deleteSources ? { deleteSources } : {}),
                 onProgress,
               });
@@ -173,7 +205,7 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
             try {
               const model = await store.import(dir, {
                 ...(typeof values['name'] === 'string' ? { name: values['name'] } : {}),
-                ...(precision ? { precision } : {}),
+                ...compileOptions,
                 ...(deleteSources ? { deleteSources } : {}),
                 signal: ctx.signal,
                 onProgress,

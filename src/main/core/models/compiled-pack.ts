@@ -6,7 +6,7 @@ import { LLAVA_MANIFEST_FILE } from '../llava-compiler/compile-llava';
 import type { LlavaDTypes } from './known-packs';
 import type { LlavaCompileOutcome } from './llava-compile-protocol';
 import type { CompiledArtefact, InstalledModel } from './model-repository';
-import type { CompilePrecision, InstalledFile } from './model-pack';
+import type { CompilePrecision, GraphPrecision, InstalledFile } from './model-pack';
 
 /** Weights the compiler reads: deleted by "delete sources", and what marks a folder as llava-hf sources. */
 export function isSourceWeight(path: string): boolean {
@@ -56,6 +56,11 @@ export async function deleteSourceWeights(dir: string, files: readonly Installed
     freedBytes += f.size;
   }
   return { kept, freedBytes };
+}
+
+/** The vision tower's or embed_tokens' precision a compiled pack was built with ('fp32' when unknown: the default). */
+export function compiledGraphPrecision(compiled: Pick<CompiledArtefact, 'dtypes'> | null | undefined, component: 'vision_encoder' | 'embed_tokens'): GraphPrecision {
+  return compiled?.dtypes?.[component] === 'int8' ? 'int8' : 'fp32';
 }
 
 export function defaultPrecision(requested: CompilePrecision | undefined, packDefault: CompilePrecision | undefined): CompilePrecision {

@@ -1,7 +1,7 @@
 import type { ModelDownloadProgress } from '../../../shared/api';
 import { errorMessage, TandemError } from '../errors';
 import type { EventBus } from '../event-bus';
-import type { InstalledModel, ModelStore } from './model-store';
+import type { InstallOptions, InstalledModel, ModelStore } from './model-store';
 
 /** Downloads started from the app: run in the background, report through `models.progress`, cancellable. */
 export class ModelDownloads {
@@ -16,7 +16,7 @@ export class ModelDownloads {
     return this.active.has(name);
   }
 
-  start(name: string, options: { deleteSources?: boolean } = {}): void {
+  start(name: string, options: Pick<InstallOptions, 'deleteSources' | 'visionPrecision' | 'embeddingPrecision'> = {}): void {
     if (this.active.has(name)) return;
     if (!this.models.knownPacks().some((p) => p.name === name)) {
       throw new TandemError('unknown_model', `There is no model pack called “${name}”.`);
@@ -33,6 +33,8 @@ export class ModelDownloads {
       .install(name, {
         signal: controller.signal,
         ...(options.deleteSources ? { deleteSources: true } : {}),
+        ...(options.visionPrecision ? { visionPrecision: options.visionPrecision } : {}),
+        ...(options.embeddingPrecision ? { embeddingPrecision: options.embeddingPrecision } : {}),
         onProgress: (p) => {
           last = { ...p, error: null };
           // The pack is only usable once it has been moved into place and registered, after install() resolves.

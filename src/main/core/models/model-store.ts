@@ -8,9 +8,10 @@ import { findPack, KNOWN_PACKS } from './known-packs';
 import { isPackName, PACK_NAME_RULE } from '../../../shared/pack-name';
 import { assertInside } from '../path-inside';
 import type { LlavaDTypes } from './known-packs';
-import { approxPackBytes, type CompilePrecision, type InstalledFile, type ModelKind, type ModelPack } from './model-pack';
+import { approxPackBytes, type CompilePrecision, type GraphPrecision, type InstalledFile, type ModelKind, type ModelPack } from './model-pack';
 import {
   compiledArtefact,
+  compiledGraphPrecision,
   compiledProblem,
   defaultPrecision,
   deleteSourceWeights,
@@ -72,7 +73,7 @@ export interface ModelListEntry {
   /** Runs from graphs Tandem compiles from the pack's weights. */
   compilable: boolean;
   /** The compiled folder once built (its size is not in bytesOnDisk). */
-  compiled: { precision: CompilePrecision | null; bytes: number } | null;
+  compiled: { precision: CompilePrecision | null; visionPrecision: GraphPrecision; embeddingPrecision: GraphPrecision; bytes: number } | null;
   sourcesDeleted: boolean;
 }
 
@@ -87,6 +88,10 @@ export interface InstallOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /** LLaVA: the decoder's precision when compiling (default: the pack's, q4). */
   precision?: CompilePrecision;
+  /** LLaVA: the vision tower's precision when compiling (default: what the pack was compiled with, else fp32). */
+  visionPrecision?: GraphPrecision;
+  /** LLaVA: the embed_tokens table's precision when compiling (default: what the pack was compiled with, else fp32). */
+  embeddingPrecision?: GraphPrecision;
   /** LLaVA: delete the downloaded weights once the compile is verified; the pack runs from the compiled folder. */
   deleteSources?: boolean;
 }
@@ -95,6 +100,8 @@ export interface ImportOptions {
   name?: string;
   kind?: ModelKind;
   precision?: CompilePrecision;
+  visionPrecision?: GraphPrecision;
+  embeddingPrecision?: GraphPrecision;
   deleteSources?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
@@ -147,7 +154,15 @@ export class ModelStore {
         source: model.source, repo: model.repo, revision: model.revision, dir, bytesOnDisk: await directorySize(dir),
         downloadBytes: pack ? approxPackBytes(pack) : null, stagedBytes, installedAt: model.installedAt,
         compilable: needsCompiler(model),
-        compiled: model.compiled && model.kind === 'llava' ? { precision: model.compiled.precision ?? null, bytes: await directorySize(model.compiled.dir) } : null,
+        compiled:
+          model.compiled && model.kind === 'llava'
+            ? {
+                precision: model.compiled.precision ?? null,
+                visionPrecision: compiledGraphPrecision(model.compiled, 'vision_encoder'),
+                embeddingPrecision: compiledGraphPrecision(model.compiled, 'embed_tokens'),
+                bytes: await directorySize(model.compiled.dir),
+              }
+            : null,
         sourcesDeleted: model.compiled?.sourcesDeleted === true,
       });
     }
@@ -169,7 +184,12 @@ export class ModelStore {
     if (existing && !options.force && sameRevision) {
       const dir = this.locate(existing);
       if (!(await this.findProblem(existing, dir))) {
-        const samePrecision = !options.precision || !existing.compiled || existing.compiled.precision === options.precision;
+        const c = existing.compiled;
+        const samePrecision =
+          !c ||
+          ((!options.precision || c.precision === options.precision) &&
+            (!options.visionPrecision || compiledGraphPrecision(c, 'vision_encoder') === options.visionPrecision) &&
+            (!options.embeddingPrecision || compiledGraphPrecision(c, 'embed_tokens') === options.embeddingPrecision));
         if (samePrecision) {
           if (options.deleteSources && existing.compiled && !existing.compiled.sourcesDeleted) await this.deleteSources(name);
           return { model: { ...(this.repository.get(name) ?? existing), dir }, changed: false };
@@ -381,19 +401,22 @@ export class ModelStore {
   private async compileInstalled(
     model: InstalledModel,
     packDefault: CompilePrecision,
-    options: Pick<InstallOptions, 'precision' | 'deleteSources' | 'signal' | 'onProgress'>,
+    options: Pick<InstallOptions, 'precision' | 'visionPrecision' | 'embeddingPrecision' | 'deleteSources' | 'signal' | 'onProgress'>,
     /** The entry the pack ran from before a reinstall, removed once unused. */
     replaced?: string,
   ): Promise<InstalledModel> {
     const cacheDir = this.llavaCacheDir();
     await mkdir(cacheDir, { recursive: true });
-    const precision = defaultPrecision(options.precision, packDefault);
+    // A recompile that asks for one precision keeps the others the pack was compiled with.
+    const precision = defaultPrecision(options.precision, model.compiled?.precision ?? packDefault);
+    const visionPrecision = options.visionPrecision ?? compiledGraphPrecision(model.compiled, 'vision_encoder');
+    const embeddingPrecision = options.embeddingPrecision ?? compiledGraphPrecision(model.compiled, 'embed_tokens');
     const emit = options.onProgress ?? (() => {});
     await seedSourceHashes(cacheDir, model.dir, model.files);
     const out = await (this.deps.compileRunner ?? inProcessCompileRunner)({
       modelDir: model.dir,
       cacheDir,
-      options: { decoderPrecision: precision },
+      options: { decoderPrecision: precision, visionPrecision, embeddingPrecision },
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: compileProgressReporter(model.name, emit, { packBytes: model.bytes, fileCount: model.files.length }),
     });

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ModelDownloadProgress, ModelEntry } from '../../../shared/api';
-import { isDownloading } from '../../hooks/use-models';
+import { isDownloading, type InstallChoices } from '../../hooks/use-models';
 import { formatBytes, formatBytesPerSec, formatEta, formatTimestamp } from '../../lib/format';
 import { CloseIcon, DownloadIcon, TrashIcon } from '../icons';
 
@@ -14,7 +14,7 @@ type Props = {
   model: ModelEntry;
   download: ModelDownloadProgress | undefined;
   usedFor: string[];
-  onInstall(options: { deleteSources?: boolean }): void;
+  onInstall(options: InstallChoices): void;
   onCancel(): void;
   onRemove(): Promise<boolean>;
   onDeleteSources(): Promise<boolean>;
@@ -33,6 +33,9 @@ function compileEta(seconds: number | null): string {
 export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRemove, onDeleteSources }: Props) {
   const [confirming, setConfirming] = useState(false);
   const [dropSources, setDropSources] = useState(false);
+  const compiledFast = model.compiled?.visionPrecision === 'int8';
+  const [fastVision, setFastVision] = useState(compiledFast);
+  const fastChoice: InstallChoices = fastVision ? { visionPrecision: 'int8', embeddingPrecision: 'int8' } : {};
   const downloading = isDownloading(download);
   const compiling = download?.phase === 'compiling';
   const compile = compiling ? download?.compile : undefined;
@@ -73,7 +76,12 @@ export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRem
           <div className="model-card__fact--wide">
             <dt>Compiled</dt>
             <dd data-testid="model-compiled">
-              {[model.compiled.precision ? `${model.compiled.precision} decoder` : '', formatBytes(model.compiled.bytes), model.sourcesDeleted ? 'sources deleted' : '']
+              {[
+                model.compiled.precision ? `${model.compiled.precision} decoder` : '',
+                model.compiled.visionPrecision === 'int8' ? 'int8 vision' : '',
+                formatBytes(model.compiled.bytes),
+                model.sourcesDeleted ? 'sources deleted' : '',
+              ]
                 .filter(Boolean)
                 .join(' · ')}
             </dd>
@@ -151,7 +159,7 @@ export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRem
               <button
                 type="button"
                 className="button button--primary button--small"
-                onClick={() => onInstall(dropSources ? { deleteSources: true } : {})}
+                onClick={() => onInstall({ ...fastChoice, ...(dropSources ? { deleteSources: true } : {}) })}
                 aria-label={`Download ${model.name}`}
               >
                 <DownloadIcon />
@@ -163,6 +171,25 @@ export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRem
                 <input type="checkbox" checked={dropSources} onChange={(e) => setDropSources(e.target.checked)} />
                 <span>Delete the downloaded weights once compiled</span>
               </label>
+            )}
+            {model.known && model.compilable && !model.sourcesDeleted && (
+              <label
+                className="check-inline"
+                title="Compiles the vision tower and token embeddings at int8: images are read about 2.5× faster with about 1 GB less memory; answers may differ slightly."
+              >
+                <input type="checkbox" checked={fastVision} onChange={(e) => setFastVision(e.target.checked)} />
+                <span>Faster image reading (int8 vision, slightly less exact)</span>
+              </label>
+            )}
+            {installed && model.compiled && !model.sourcesDeleted && model.known && fastVision !== compiledFast && (
+              <button
+                type="button"
+                className="button button--primary button--small"
+                onClick={() => onInstall(fastVision ? fastChoice : { visionPrecision: 'fp32', embeddingPrecision: 'fp32' })}
+                aria-label={`Compile ${model.name} again`}
+              >
+                Compile
+              </button>
             )}
             {installed && model.compiled && !model.sourcesDeleted && (
               <button
