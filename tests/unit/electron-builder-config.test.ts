@@ -55,6 +55,23 @@ function hasNativeCode(dir: string): boolean {
   return false;
 }
 
+/**
+ * A program another process runs from the package's files (exiftool-vendored.pl's perl `exiftool` and its
+ * lib/; exiftool-vendored.exe on Windows): neither the OS nor perl can read inside app.asar.
+ */
+function shipsProgram(dir: string): boolean {
+  const walk = (d: string): boolean =>
+    readdirSync(d, { withFileTypes: true }).some((entry) => {
+      if (entry.name === 'node_modules') return false;
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) return walk(path);
+      if (entry.name.endsWith('.exe')) return true;
+      const head = readFileSync(path).subarray(0, 64).toString('latin1');
+      return head.startsWith('#!') && /\b(perl|python|bash|sh)\b/.test(head.split('\n')[0] ?? '');
+    });
+  return walk(dir);
+}
+
 describe('electron-builder.yml', () => {
   it('flips the Electron fuses that close the usual ways of running other code in the packaged app', () => {
     expect(readConfig().electronFuses).toEqual({
@@ -84,7 +101,7 @@ describe('electron-builder.yml', () => {
 
   it('unpacks every production package that carries native code (so a new native dependency fails here)', () => {
     const unpacked = (readConfig().asarUnpack ?? []).filter((p) => p.endsWith('/**')).map((p) => p.slice(0, -'/**'.length));
-    const native = productionPackages().filter((dir) => hasNativeCode(join(ROOT, dir)));
+    const native = productionPackages().filter((dir) => hasNativeCode(join(ROOT, dir)) || shipsProgram(join(ROOT, dir)));
     // The ones installed on every platform; @img/sharp-<platform> joins them on each machine.
     expect(native).toEqual(expect.arrayContaining(['node_modules/better-sqlite3', 'node_modules/onnxruntime-node']));
     const missing = native.filter((dir) => !unpacked.some((prefix) => dir === prefix || dir.startsWith(`${prefix}/`)));
