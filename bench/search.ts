@@ -24,7 +24,7 @@ import { machineLine, ResourceMonitor } from './support/resource-monitor';
 import { makeQueries, type BenchQuery, type QueryKind } from './support/search-queries';
 import { StatementProbe, type StatementCall } from './support/statement-probe';
 import { summarize } from './support/stats';
-import { printRescanDiff } from './support/rescan-diff';
+import { printRescanDiff, printThumbCheck } from './support/rescan-diff';
 import { buildSyntheticLibrary, checkShownCaptions } from './support/synthetic-library';
 import { buildLegacyIndex, explainLines, LEGACY_FOLDERS_SQL, legacyListStatements, legacySearchStatements, runStatements, type LegacyStatements } from './support/search-before';
 
@@ -148,6 +148,7 @@ export async function run(argv: string[]): Promise<void> {
 
     if (buildOnly) {
       printRescanDiff(db);
+      await printThumbCheck([rows]);
       db.close();
       console.log(`\nkept: ${dbFile}`);
       return;
@@ -264,6 +265,7 @@ export async function run(argv: string[]): Promise<void> {
 
     // 5. What a rescan of a tree this size costs before any file is read.
     printRescanDiff(db);
+    await printThumbCheck([rows]);
 
     db.close();
     if (keep && !reuse) console.log(`\nkept: ${dbFile}`);

@@ -117,6 +117,23 @@ describe('indexing the fixture photos', () => {
     expect(counts.added + counts.changed + counts.moved + counts.missing).toBe(0);
   });
 
+  it('a rescan rebuilds grid thumbnails deleted from the cache, re-reading only those photos', async () => {
+    const ok = all().filter((p) => p.status === 'ok');
+    const hashOf = (p: PhotoSummary): string => core.photos.row(p.id).hash;
+    const one = ok[0]!;
+    const shardDir = join(core.paths.thumbsDir, hashOf(ok.find((p) => hashOf(p).slice(0, 2) !== hashOf(one).slice(0, 2))!).slice(0, 2));
+    rmSync(thumbPath(core.paths.thumbsDir, hashOf(one), 'small'));
+    rmSync(shardDir, { recursive: true }); // a whole shard folder gone
+    const gone = ok.filter((p) => p.id === one.id || join(core.paths.thumbsDir, hashOf(p).slice(0, 2)) === shardDir);
+    expect(gone.length).toBeGreaterThanOrEqual(2);
+    const counts = await core.library.scan();
+    expect(counts.added + counts.changed + counts.moved + counts.missing).toBe(0);
+    expect(counts.thumbnails).toBe(gone.length); // the unchanged photos whose thumbnail is gone, and no others
+    for (const p of gone) expect(existsSync(thumbPath(core.paths.thumbsDir, hashOf(p), 'small')), p.relPath).toBe(true);
+    const again = await core.library.scan();
+    expect(again.thumbnails).toBe(0);
+  });
+
   it('regenerates a thumbnail deleted from the cache', async () => {
     const p = byRel('real/horse.png');
     const file = thumbPath(core.paths.thumbsDir, core.photos.row(p.id).hash, 'small');

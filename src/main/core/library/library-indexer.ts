@@ -13,7 +13,7 @@ import { importTextSidecar, readTextSidecar } from './caption-text-sidecar';
 import { importFileWords, withSidecar } from '../metadata/sidecar-import';
 import { GoneRows } from './gone-rows';
 import { PhotoStore, type PhotoRow, type PhotoScanRow, type RootRow } from './photo-store';
-import { thumbsExist, writeThumbnails, ThumbnailError } from './thumbnails';
+import { missingSmallThumbs, writeThumbnails, ThumbnailError } from './thumbnails';
 import { ProgressMeter } from '../progress-meter';
 
 export interface IndexerDeps {
@@ -90,6 +90,9 @@ export class LibraryIndexer {
     // Rows whose file was not found this time: candidates for "moved" until the end, then "missing".
     const gone = new GoneRows();
     const work: { root: RootRow; file: WalkedFile; existing: PhotoScanRow | undefined }[] = [];
+    // Unchanged readable photos, re-read only if their grid thumbnail is gone: checked below against one
+    // listing per thumbnail folder, so the unchanged path does no file I/O beyond the walk's own stat.
+    const unchangedOk: { root: RootRow; file: WalkedFile; existing: PhotoScanRow }[] = [];
     let done = 0;
     for (const { root, files } of walked) {
       const byPath = new Map(this.photos.scanRowsForRoot(root.id).map((r) => [r.rel_path, r]));
@@ -102,15 +105,18 @@ export class LibraryIndexer {
           counts.unchanged++;
           counts[existing.status === 'ok' ? 'ok' : existing.status === 'broken' ? 'broken' : 'unsupported']++;
           done++;
-          if (existing.status === 'ok' && !(await thumbsExist(this.deps.thumbsDir, existing.hash))) {
-            work.push({ root, file, existing });
-            done--;
-          }
+          if (existing.status === 'ok') unchangedOk.push({ root, file, existing });
           continue;
         }
         work.push({ root, file, existing });
       }
       for (const row of byPath.values()) if (!seen.has(row.rel_path) && row.status !== 'missing') gone.add(row);
+    }
+    const noThumb = await missingSmallThumbs(this.deps.thumbsDir, unchangedOk.map((u) => u.existing.hash));
+    for (const u of unchangedOk) {
+      if (!noThumb.has(u.existing.hash)) continue;
+      work.push(u);
+      done--;
     }
     meter.start(work.length);
     emit('indexing', done, total, null);

@@ -1,4 +1,4 @@
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanVipsMessage, openPixels, type PixelSource } from './image-probe';
 
@@ -7,13 +7,53 @@ export type ThumbSize = 'small' | 'large';
 /** Long edge in pixels. Small fills grid tiles on HiDPI screens; large is the photo view before the full file loads. */
 export const THUMB_EDGE: Record<ThumbSize, number> = { small: 320, large: 1280 };
 
+/** Thumbnails are sharded into 256 subfolders by the first two hex digits of the hash. */
+function shard(hash: string): string {
+  return hash.slice(0, 2);
+}
+
+function thumbName(hash: string, size: ThumbSize): string {
+  return `${hash}-${size === 'small' ? 's' : 'l'}.webp`;
+}
+
 export function thumbPath(thumbsDir: string, hash: string, size: ThumbSize): string {
-  return join(thumbsDir, hash.slice(0, 2), `${hash}-${size === 'small' ? 's' : 'l'}.webp`);
+  return join(thumbsDir, shard(hash), thumbName(hash, size));
 }
 
 /** Whether the grid's thumbnail is there: the large preview is made on first view, not by the indexer. */
 export async function thumbsExist(thumbsDir: string, hash: string): Promise<boolean> {
   return stat(thumbPath(thumbsDir, hash, 'small')).then(() => true, () => false);
+}
+
+/**
+ * Which of `hashes` lack the grid's thumbnail, found by listing each shard folder once instead of one
+ * `stat` per hash (a rescan of a million unchanged photos asked a million stats). Only shards some hash
+ * falls in are listed, one at a time, and each listing is dropped once its hashes are checked, so memory
+ * holds one shard's names (~1/256 of the cache), not the whole cache. A missing shard folder means its
+ * thumbnails are missing; a shard that cannot be listed for another reason falls back to `stat` per hash.
+ */
+export async function missingSmallThumbs(thumbsDir: string, hashes: Iterable<string>): Promise<Set<string>> {
+  const byShard = new Map<string, string[]>();
+  for (const hash of hashes) {
+    const key = shard(hash);
+    const list = byShard.get(key);
+    if (list) list.push(hash);
+    else byShard.set(key, [hash]);
+  }
+  const missing = new Set<string>();
+  for (const [key, list] of byShard) {
+    let names: Set<string> | null;
+    try {
+      names = new Set(await readdir(join(thumbsDir, key)));
+    } catch (err) {
+      names = (err as NodeJS.ErrnoException).code === 'ENOENT' ? new Set() : null;
+    }
+    for (const hash of list) {
+      const there = names ? names.has(thumbName(hash, 'small')) : await thumbsExist(thumbsDir, hash);
+      if (!there) missing.add(hash);
+    }
+  }
+  return missing;
 }
 
 export class ThumbnailError extends Error {}
