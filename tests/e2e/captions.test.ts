@@ -172,12 +172,18 @@ describe.sequential('captioning, search and caption editing in Chromium, backed 
   });
 
   it('regenerates the caption with other settings; the person’s caption stays shown and the new one joins the history', async () => {
+    // The user chose int8 in Settings: the run uses it, and the history says so.
+    h.core.settings.set({ captionPrecision: 'int8' });
     await photoView().getByText('Regenerate with…').click();
     await photoView().getByLabel('Beams').fill('2');
     await photoView().getByRole('button', { name: 'Regenerate' }).click();
     await expect.poll(() => history().first().getAttribute('data-source'), { timeout: 60_000 }).toBe('model:blip-base');
     expect(await history().first().locator('.history__settings').textContent()).toContain('2 beams');
+    expect(await history().first().locator('.source-chip').textContent()).toBe('Model · blip-base · int8');
+    expect(await history().nth(1).locator('.source-chip').textContent()).toBe('You');
+    expect(await history().last().locator('.source-chip').textContent()).toBe('Model · blip-base · fp32');
     expect(await shownCaption().textContent()).toBe('A red wall in the evening');
+    h.core.settings.set({ captionPrecision: 'fp32' });
   });
 
   it('answers a quick question with BLIP VQA', async () => {

@@ -198,6 +198,21 @@ describe.sequential('model manager and settings', () => {
     await expect.poll(() => h.page.locator('html').getAttribute('data-theme')).toBeNull();
   });
 
+  it('lets the user choose the caption precision: fp32 by default, int8 on request, kept across a reload', async () => {
+    await h.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings' }).click();
+    const precision = h.page.getByRole('combobox', { name: 'Caption precision' });
+    expect(h.core.settings.get().captionPrecision).toBe('fp32');
+    expect(await precision.inputValue()).toBe('fp32');
+    await h.page.getByText('int8: about 2.5× faster on CPUs, captions may differ slightly from the reference').waitFor();
+    await precision.selectOption('int8');
+    await expect.poll(() => h.core.settings.get().captionPrecision).toBe('int8');
+    await h.page.reload();
+    await h.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings' }).click();
+    expect(await h.page.getByRole('combobox', { name: 'Caption precision' }).inputValue()).toBe('int8');
+    await h.page.getByRole('combobox', { name: 'Caption precision' }).selectOption('fp32');
+    await expect.poll(() => h.core.settings.get().captionPrecision).toBe('fp32');
+  });
+
   it('raised no page errors', () => {
     expect(h.pageErrors).toEqual([]);
   });

@@ -77,7 +77,7 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
       const ref = core.captioning.resolveModel({ model: model ?? app.captionModel });
       const full = core.captioning.settings({ ...app.caption, ...settings });
       const queued = core.captioning.enqueue(scope, ref.name, full, { regenerate: regenerate ?? false });
-      core.captioning.startInBackground({ model: ref.name, settings: full, batchSize: app.batchSize, threads: app.threads });
+      core.captioning.startInBackground({ model: ref.name, settings: full, precision: app.captionPrecision, batchSize: app.batchSize, threads: app.threads });
       return { queued, model: ref.name };
     },
     'captions.pause': () => {
@@ -106,7 +106,7 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
       const requeued = core.captioning.jobs.retry(jobIds ? { jobIds } : {});
       const model = core.captioning.lastProgress?.model ?? core.settings.get().captionModel;
       const app = core.settings.get();
-      if (requeued > 0) core.captioning.startInBackground({ model, settings: app.caption, batchSize: app.batchSize, threads: app.threads });
+      if (requeued > 0) core.captioning.startInBackground({ model, settings: app.caption, precision: app.captionPrecision, batchSize: app.batchSize, threads: app.threads });
       // Failed metadata writes (read-only files, …) are in the same list; retrying them needs the write queue running.
       if (requeued > 0 && core.metadata.store.counts().queued > 0) void core.metadata.resumeQueued();
       return { requeued };

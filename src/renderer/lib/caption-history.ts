@@ -38,6 +38,25 @@ export function sourceLabel(source: string | null): string {
   return modelOfSource(source) ?? source;
 }
 
+/** The precision a model caption was made at ('fp32' | 'int8'), from its stored settings; null when not recorded. */
+export function precisionOf(settingsJson: string | null): string | null {
+  if (!settingsJson) return null;
+  try {
+    const o = JSON.parse(settingsJson) as unknown;
+    const p = o && typeof o === 'object' ? (o as Record<string, unknown>)['precision'] : undefined;
+    return p === 'fp32' || p === 'int8' ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Who wrote a caption, with the precision for model captions that recorded it: "blip-base · int8". */
+export function sourceWithPrecision(source: string | null, settingsJson: string | null): string {
+  const label = sourceLabel(source);
+  const precision = modelOfSource(source) ? precisionOf(settingsJson) : null;
+  return precision ? `${label} · ${precision}` : label;
+}
+
 /** The generation settings stored with a model caption, in a few words: "3 beams · prompt “a photo of”". */
 export function settingsSummary(settingsJson: string | null): string {
   if (!settingsJson) return '';

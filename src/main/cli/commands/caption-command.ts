@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { openCore, type Core } from '../../core/core';
 import { InvalidInputError } from '../../core/errors';
-import { captionSettingsKey } from '../../core/jobs/caption-settings';
+import { captionRecord, captionSettingsKey } from '../../core/jobs/caption-settings';
 import type { CaptionScope } from '../../core/jobs/caption-service';
 import type { CliCommand, CliContext, OptionValues } from '../command';
 import { line, printJson } from '../output';
-import { batchOptions, generationOptions, runOptions, settingsFromOptions } from './caption-options';
+import { batchOptions, generationOptions, precisionFromOptions, precisionOptions, runOptions, settingsFromOptions } from './caption-options';
 import { captionProgressPrinter } from './caption-progress';
 import { terminalText } from '../terminal-text';
 
@@ -16,14 +16,16 @@ export async function captionLibrary(ctx: CliContext, core: Core, scope: Caption
     ...(typeof values['model-dir'] === 'string' ? { modelDir: values['model-dir'] } : {}),
   });
   const settings = core.captioning.settings(settingsFromOptions(values));
+  const precision = precisionFromOptions(values) ?? 'fp32';
   const queued = core.captioning.enqueue(scope, ref.name, settings, { regenerate: values['regenerate'] === true });
   const waiting = core.captioning.jobs.counts(ref.name).queued;
-  if (!ctx.json) line(ctx, `Captioning with ${ref.name}: ${waiting} photos to caption (${queued} newly queued).`);
+  if (!ctx.json) line(ctx, `Captioning with ${ref.name} · ${precision}: ${waiting} photos to caption (${queued} newly queued).`);
   const printer = captionProgressPrinter(ctx);
   const result = await core.captioning.run({
     model: ref.name,
     modelDir: ref.dir,
     settings,
+    precision,
     ...runOptions(values),
     signal: ctx.signal,
     onProgress: printer.onProgress,
@@ -43,15 +45,17 @@ export async function captionLibrary(ctx: CliContext, core: Core, scope: Caption
 export const captionCommand: CliCommand = {
   name: 'caption',
   summary: 'Caption photos with BLIP: given photos, or --all / --missing / --folder of the library.',
-  usage: 'caption [<photo…>] [--all|--missing|--folder F] [--model M] [--beams N] [--prompt …]',
+  usage: 'caption [<photo…>] [--all|--missing|--folder F] [--model M] [--precision fp32|int8] [--beams N] [--prompt …]',
   options: {
     all: { type: 'boolean', description: 'every decodable photo in the library' },
     missing: { type: 'boolean', description: 'photos without any caption' },
     folder: { type: 'string', description: 'photos in this folder (relative to its library folder)' },
     ...generationOptions,
+    ...precisionOptions,
     ...batchOptions,
   },
   async run(ctx, positionals, values) {
+    precisionFromOptions(values);
     const scopes = [values['all'] === true, values['missing'] === true, typeof values['folder'] === 'string', positionals.length > 0].filter(Boolean);
     if (scopes.length !== 1) {
       throw new InvalidInputError('Say what to caption: photo ids or paths, or one of --all, --missing, --folder <folder>.');
@@ -78,25 +82,27 @@ async function captionPhotos(ctx: CliContext, core: Core, args: string[], values
     ...(typeof values['model-dir'] === 'string' ? { modelDir: values['model-dir'] } : {}),
   });
   const settings = core.captioning.settings(settingsFromOptions(values));
+  const precision = precisionFromOptions(values) ?? 'fp32';
   const items = args.map((arg, i) => {
     const row = /^\d+$/.test(arg) ? core.photos.row(Number(arg)) : core.photos.findByPath(resolve(arg));
     return { jobId: i, photoId: row?.id ?? -1, path: row ? core.photos.absolutePath(row) : resolve(arg) };
   });
   const client = core.captioning.ensureClient();
-  await client.load({ model: ref.name, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads: runOptions(values).threads ?? 2 });
+  await client.load({ model: ref.name, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads: runOptions(values).threads ?? 2, precision });
   const { batchSize = 8 } = runOptions(values);
-  const out: { photoId: number | null; path: string; caption: string | null; error: string | null; model: string }[] = [];
+  const out: { photoId: number | null; path: string; caption: string | null; error: string | null; model: string; precision: string }[] = [];
   for (let i = 0; i < items.length; i += batchSize) {
     const reply = await client.caption({ items: items.slice(i, i + batchSize), settings });
     for (const r of reply.results) {
       const item = items[r.jobId]!;
-      if (r.ok && item.photoId >= 0) core.captions.add(item.photoId, `model:${ref.name}`, r.text, JSON.parse(captionSettingsKey(settings)) as unknown);
+      if (r.ok && item.photoId >= 0) core.captions.add(item.photoId, `model:${ref.name}`, r.text, captionRecord(settings, precision));
       out.push({
         photoId: item.photoId >= 0 ? item.photoId : null,
         path: item.path,
         caption: r.ok ? r.text : null,
         error: r.ok ? null : r.error,
         model: ref.name,
+        precision,
       });
     }
   }

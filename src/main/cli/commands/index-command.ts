@@ -3,7 +3,7 @@ import type { ScanCounts } from '../../../shared/api';
 import { openCore } from '../../core/core';
 import { InvalidInputError } from '../../core/errors';
 import type { CliCommand } from '../command';
-import { batchOptions, generationOptions } from './caption-options';
+import { batchOptions, generationOptions, precisionFromOptions, precisionOptions } from './caption-options';
 import { captionLibrary } from './caption-command';
 import { errLine, line, printJson } from '../output';
 import { bar, formatDuration, ProgressLine } from '../progress-line';
@@ -31,14 +31,17 @@ export function invalidNameLines(c: ScanCounts): string[] {
 export const indexCommand: CliCommand = {
   name: 'index',
   summary: 'Add folders to the library and scan them (thumbnails, dates, camera, GPS, embedded captions).',
-  usage: 'index <folder…> [--caption]',
+  usage: 'index <folder…> [--caption [--precision fp32|int8]]',
   options: {
     caption: { type: 'boolean', description: 'caption new photos with BLIP after the scan (see tandem caption)' },
     ...generationOptions,
+    ...precisionOptions,
     ...batchOptions,
   },
   async run(ctx, positionals, values) {
     if (positionals.length === 0) throw new InvalidInputError('Name at least one folder: tandem index ~/Pictures');
+    // A bad --precision is refused before the scan, not after it.
+    precisionFromOptions(values);
     const core = openCore({ dataDir: ctx.dataDir });
     try {
       const rootIds: number[] = [];

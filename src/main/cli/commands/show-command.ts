@@ -39,10 +39,21 @@ export const showCommand: CliCommand = {
       if (d.gpsLat !== null) line(ctx, `  GPS:      ${d.gpsLat.toFixed(5)}, ${d.gpsLon?.toFixed(5)}`);
       if (d.tags.length) line(ctx, `  tags:     ${d.tags.join(', ')}`);
       line(ctx, `  caption:  ${d.caption ? `“${d.caption}” (${d.captionSource})` : '(none)'}`);
-      for (const c of d.captions) line(ctx, `    ${c.createdAt}  ${c.source.padEnd(18)} ${c.text || '(cleared)'}`);
+      for (const c of d.captions) line(ctx, `    ${c.createdAt}  ${withPrecision(c.source, c.settings).padEnd(18)} ${c.text || '(cleared)'}`);
       return 0;
     } finally {
       await core.close();
     }
   },
 };
+
+/** 'model:blip-base' made at int8 → 'model:blip-base · int8'; captions without a recorded precision as they are. */
+function withPrecision(source: string, settings: string | null): string {
+  if (!source.startsWith('model:') || !settings) return source;
+  try {
+    const p = (JSON.parse(settings) as Record<string, unknown> | null)?.['precision'];
+    return p === 'fp32' || p === 'int8' ? `${source} · ${p}` : source;
+  } catch {
+    return source;
+  }
+}

@@ -60,7 +60,8 @@ class Worker {
     switch (m.type) {
       case 'load':
         this.enqueue(m.id, async () => {
-          const key = `${m.modelDir}\n${m.cacheDir}\n${m.threads}`;
+          const precision = m.precision ?? 'fp32';
+          const key = `${m.modelDir}\n${m.cacheDir}\n${m.threads}\n${precision}`;
           const t0 = performance.now();
           let compiled = false;
           if (this.model && this.modelKey === key) {
@@ -78,6 +79,7 @@ class Worker {
                 modelDir: m.modelDir,
                 cacheDir: m.cacheDir,
                 threads: m.threads,
+                quantization: precision === 'int8' ? 'int8' : 'none',
                 onProgress: (stage) => {
                   if (stage.startsWith('compiling')) compiled = true;
                 },

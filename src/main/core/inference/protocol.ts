@@ -2,7 +2,7 @@
  * The one message interface between the main process and the inference process (DESIGN.md §1).
  * Only plain JSON crosses it; images travel as file paths, so pixels never pass through the main process.
  */
-import type { CaptionSettings } from '../jobs/caption-settings';
+import type { CaptionPrecision, CaptionSettings } from '../jobs/caption-settings';
 import type { LlavaFromWorker, LlavaToWorker } from '../llava/llava-protocol';
 import type { LlavaCompileFromWorker, LlavaCompileToWorker } from '../models/llava-compile-protocol';
 
@@ -14,6 +14,8 @@ export interface LoadModelRequest {
   modelDir: string;
   cacheDir: string;
   threads: number;
+  /** 'int8' compiles and runs the weight-quantized graphs; absent means 'fp32'. */
+  precision?: CaptionPrecision;
 }
 
 export interface CaptionRequest {

@@ -5,7 +5,7 @@ import { WorkerCrashedError, type InferenceClient } from '../inference/inference
 import type { CaptionItemResult } from '../inference/protocol';
 import type { PhotoStore } from '../library/photo-store';
 import { ProgressMeter } from '../progress-meter';
-import { captionSettingsKey, type CaptionSettings } from './caption-settings';
+import { captionRecord, type CaptionPrecision, type CaptionSettings } from './caption-settings';
 import type { JobRow, JobStore } from './job-store';
 
 export type CaptionProgress = JobProgress;
@@ -16,6 +16,8 @@ export interface CaptionRunOptions {
   modelDir: string;
   cacheDir: string;
   settings: CaptionSettings;
+  /** Model precision for this run; recorded with each caption, not part of the jobs' settings key. */
+  precision?: CaptionPrecision;
   batchSize: number;
   threads: number;
   /** Stops after the batches in hand, like pause, and returns; the next run resumes. */
@@ -73,7 +75,8 @@ export class CaptionRunner {
   async run(opts: CaptionRunOptions): Promise<CaptionProgress> {
     const { jobs, client } = this.deps;
     this.cancelled = false;
-    const settingsKey = captionSettingsKey(opts.settings);
+    const precision = opts.precision ?? 'fp32';
+    const record = captionRecord(opts.settings, precision);
     const meter = new ProgressMeter();
     let done = 0;
     let failed = 0;
@@ -100,7 +103,7 @@ export class CaptionRunner {
 
     this.state = 'loading';
     emit();
-    await client.load({ model: opts.model, modelDir: opts.modelDir, cacheDir: opts.cacheDir, threads: opts.threads });
+    await client.load({ model: opts.model, modelDir: opts.modelDir, cacheDir: opts.cacheDir, threads: opts.threads, precision });
     this.state = this.paused ? 'pausing' : 'running';
     meter.start();
     emit();
@@ -112,7 +115,7 @@ export class CaptionRunner {
       for (const r of results) {
         if (r.ok) {
           const stored = jobs.finish(r.jobId, () => {
-            this.deps.captions.add(r.photoId, `model:${opts.model}`, r.text, JSON.parse(settingsKey) as unknown);
+            this.deps.captions.add(r.photoId, `model:${opts.model}`, r.text, record);
           });
           if (stored) {
             done++;

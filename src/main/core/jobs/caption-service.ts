@@ -9,7 +9,7 @@ import type { ModelStore } from '../models/model-store';
 import { filterClauses } from '../search/search-service';
 import type { Db } from '../store/database';
 import { CaptionRunner, type CaptionProgress } from './caption-runner';
-import { captionSettingsKey, DEFAULT_CAPTION_SETTINGS, type CaptionSettings } from './caption-settings';
+import { captionSettingsKey, DEFAULT_CAPTION_SETTINGS, type CaptionPrecision, type CaptionSettings } from './caption-settings';
 import { JobStore } from './job-store';
 
 export const DEFAULT_CAPTION_MODEL = 'blip-base';
@@ -43,6 +43,8 @@ export interface CaptionRunSettings {
   /** A Hugging Face BLIP folder used directly instead of an installed pack. */
   modelDir?: string;
   settings?: Partial<CaptionSettings>;
+  /** 'fp32' (default) or 'int8'. */
+  precision?: CaptionPrecision;
   batchSize?: number;
   threads?: number;
   signal?: AbortSignal;
@@ -120,6 +122,7 @@ export class CaptionService {
         modelDir: ref.dir,
         cacheDir: this.deps.modelCacheDir,
         settings: this.settings(opts.settings),
+        precision: opts.precision ?? 'fp32',
         batchSize: Math.max(1, opts.batchSize ?? 4),
         threads: Math.max(1, opts.threads ?? defaultThreads()),
         ...(opts.signal ? { signal: opts.signal } : {}),

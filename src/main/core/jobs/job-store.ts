@@ -38,7 +38,12 @@ export class JobStore {
   enqueueCaptions(photoIds: readonly number[], model: string, settingsKey: string, opts: { regenerate?: boolean; priority?: number } = {}): number {
     const now = nowIso();
     const source = `model:${model}`;
-    const hasCaption = this.db.prepare('SELECT 1 FROM captions WHERE photo_id = ? AND source = ? AND settings = ? LIMIT 1');
+    // A caption stores its precision next to the generation settings (caption-settings.ts `captionRecord`);
+    // precision is not part of the key, so a caption made at either precision counts as done.
+    const hasCaption = this.db.prepare(
+      `SELECT 1 FROM captions WHERE photo_id = ? AND source = ?
+       AND (settings = ? OR (json_valid(settings) AND json_remove(settings, '$.precision') = ?)) LIMIT 1`,
+    );
     const existing = this.db.prepare(
       `SELECT j.id, j.state, p.status AS photo_status FROM jobs j JOIN photos p ON p.id = j.photo_id
        WHERE j.kind = 'caption' AND j.photo_id = ? AND j.model = ? AND j.settings_key = ?`,
@@ -64,7 +69,7 @@ export class JobStore {
           n++;
           continue;
         }
-        if (!opts.regenerate && hasCaption.get(photoId, source, settingsKey)) continue;
+        if (!opts.regenerate && hasCaption.get(photoId, source, settingsKey, settingsKey)) continue;
         insert.run(photoId, model, settingsKey, opts.priority ?? 0, now, now);
         n++;
       }

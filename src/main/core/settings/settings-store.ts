@@ -7,6 +7,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   threads: Math.max(1, Math.min(8, availableParallelism())),
   batchSize: 4,
   caption: DEFAULT_CAPTION_SETTINGS,
+  captionPrecision: 'fp32',
   captionModel: 'blip-base',
   vqaModel: 'blip-vqa-base',
   chatModel: 'llava-interleave-qwen-0.5b',

@@ -1,5 +1,5 @@
 import type { CaptionEntry } from '../../../shared/api';
-import { settingsSummary, shownEntryId, sourceKind, sourceLabel } from '../../lib/caption-history';
+import { settingsSummary, shownEntryId, sourceKind, sourceLabel, sourceWithPrecision } from '../../lib/caption-history';
 import { formatTimestamp } from '../../lib/format';
 
 type Props = { history: CaptionEntry[]; onRevert(entry: CaptionEntry): void; busy: boolean };
@@ -16,7 +16,7 @@ export function CaptionHistory({ history, onRevert, busy }: Props) {
         return (
           <li key={e.id} className={`history__entry${current ? ' history__entry--current' : ''}`} data-source={e.source}>
             <div className="history__meta">
-              <span className={`source-chip source-chip--${kind}`}>{kind === 'model' ? `Model · ${sourceLabel(e.source)}` : sourceLabel(e.source)}</span>
+              <span className={`source-chip source-chip--${kind}`}>{kind === 'model' ? `Model · ${sourceWithPrecision(e.source, e.settings)}` : sourceLabel(e.source)}</span>
               <time dateTime={e.createdAt}>{formatTimestamp(e.createdAt)}</time>
               {current && <span className="history__current">Shown</span>}
             </div>
