@@ -104,6 +104,8 @@ describe.sequential('captioning, search and caption editing in Chromium, backed 
     await expect.poll(() => h.calls.filter((c) => c.channel === 'jobs.retry')).toEqual([{ channel: 'jobs.retry', ok: true }]);
     // The broken file fails again, for the same reason; it stays listed.
     await expect.poll(() => failures.count(), { timeout: 30_000 }).toBe(BROKEN);
+    // The retried row re-rendered, so focus may have fallen to the page body: Escape still closes the drawer.
+    await h.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { blur?: () => void } | null } }).document.activeElement?.blur?.());
     await h.page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'detached' });
   });

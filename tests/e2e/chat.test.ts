@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestModel } from '../../test-models/test-model-cache';
-import { ensureTinyLlava } from '../../test-models/tiny-llava';
+import { ensureTinyLlava, writeTinyLlava } from '../../test-models/tiny-llava';
 import { startRendererHarness, type RendererHarness } from '../support/renderer-harness';
 import { tempDir } from '../support/temp-dirs';
 
@@ -82,6 +82,7 @@ describe.sequential('chat beside the photo, against the real chat service and ti
 
   it('routes an open question to LLaVA, streaming the answer token by token', async () => {
     await watchStreaming();
+    h.paceEvents('chat.token', 40);
     const tokensBefore = h.events.filter((e) => e.event === 'chat.token').length;
     await message().fill('Tell a story about this photo');
     await chat().getByRole('button', { name: 'Send' }).click();
@@ -97,13 +98,18 @@ describe.sequential('chat beside the photo, against the real chat service and ti
     // The page drew the answer growing, not all at once.
     const lengths = await h.page.evaluate(() => (globalThis as unknown as PageGlobals).__streamLengths ?? []);
     expect(lengths.filter((n) => n > 0).length).toBeGreaterThan(2);
+    h.paceEvents(null, 0);
     expect(await second.locator('.bubble__facts').textContent()).toMatch(/tokens/);
   });
 
   it('stops an answer with the Stop button', async () => {
-    // A long answer is asked for; the tiny model writes ~100 tokens/s and may end on its own within a second,
-    // faster than a test can poll. So the page presses Stop the moment the first words show, as a quick user would.
-    h.core.settings.set({ maxNewTokens: 4096 });
+    // A long answer is asked for; the tiny model writes thousands of tokens a second and its 384-token context
+    // would end the answer within a tenth of one, faster than a test can poll. So this answer comes from a copy
+    // with a long context, and the page presses Stop the moment the first words show, as a quick user would.
+    const longDir = join(tmp.dir, 'tiny-llava-long');
+    await writeTinyLlava(longDir, { maxPositionEmbeddings: 16_384 });
+    await h.core.models.import(longDir, { name: 'tiny-llava-long' });
+    h.core.settings.set({ maxNewTokens: 4096, chatModel: 'tiny-llava-long' });
     await h.page.evaluate(() => {
       const g = globalThis as unknown as {
         document: { querySelector(s: string): { textContent: string | null; click(): void; disabled?: boolean } | null; body: unknown };
@@ -135,6 +141,7 @@ describe.sequential('chat beside the photo, against the real chat service and ti
   });
 
   it('copies an answer to the clipboard', async () => {
+    h.core.settings.set({ chatModel: 'tiny-llava' });
     const first = answers().first();
     await first.hover();
     await first.getByRole('button', { name: 'Copy message' }).click();

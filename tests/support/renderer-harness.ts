@@ -57,6 +57,11 @@ export interface RendererHarness {
   baseUrl: string;
   /** The folder the next picker "dialog" returns (null = the user cancelled); the page receives a grant for it. */
   setPickedFolder(path: string | null): void;
+  /**
+   * Delivers `event` to the page at most one per `ms` (null: as fast as they come). The tiny models write
+   * thousands of tokens a second, faster than a page renders; a test of streaming needs them at a human pace.
+   */
+  paceEvents(event: EventName | null, ms: number): void;
   /** What each picker opened so far was for, in order. */
   pickerPurposes: FolderPurpose[];
   /** The registry the picker issues grants into, as main's does (tests forge, expire and reuse grants against it). */
@@ -212,7 +217,15 @@ export async function startRendererHarness(opts: RendererHarnessOptions = {}): P
         }, [ipcEvent(event), payload] as const)
         .catch(() => undefined); // the page may be navigating or closed; events are fire-and-forget in the app too
     };
-    unsubscribe = core.events.onAny((event, payload) => void emit(event, payload));
+    // Pacing (see `paceEvents`): every event then goes through one chain, so order is kept, and a paced event
+    // waits its delay after reaching the page.
+    let paced: { event: EventName; ms: number } | null = null;
+    let chain = Promise.resolve();
+    unsubscribe = core.events.onAny((event, payload) => {
+      if (!paced) return void emit(event, payload);
+      const pause = paced.event === event ? paced.ms : 0;
+      chain = chain.then(() => emit(event, payload)).then(() => new Promise((done) => setTimeout(done, pause)));
+    });
 
     await page.goto(baseUrl);
 
@@ -225,6 +238,9 @@ export async function startRendererHarness(opts: RendererHarnessOptions = {}): P
       pageErrors,
       setPickedFolder: (path) => {
         pickedFolder = path;
+      },
+      paceEvents: (event, ms) => {
+        paced = event && ms > 0 ? { event, ms } : null;
       },
       pickerPurposes,
       grants,

@@ -13,6 +13,17 @@ export function JobsDrawer({ jobs, onClose, onOpenPhoto }: Props) {
     jobs.refresh();
     // Refresh once when the drawer opens.
   }, []);
+  // Escape closes the modal wherever focus is: a retried failure's button leaves the list, and focus with it.
+  // Captured at the document so nothing behind the drawer (the photo view) also takes that Escape.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key !== 'Escape') return;
+      e.stopPropagation();
+      onClose();
+    };
+    document.addEventListener('keydown', onKey, true);
+    return () => document.removeEventListener('keydown', onKey, true);
+  }, [onClose]);
 
   const p = jobs.progress;
   const c = jobs.counts;
@@ -25,12 +36,6 @@ export function JobsDrawer({ jobs, onClose, onOpenPhoto }: Props) {
         aria-modal="true"
         aria-label="Jobs"
         tabIndex={-1}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.stopPropagation();
-            onClose();
-          }
-        }}
       >
         <header className="drawer__header">
           <h2 className="drawer__title">Jobs</h2>
