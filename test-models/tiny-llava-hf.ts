@@ -19,6 +19,7 @@ import { SeededRandom } from './seeded-random';
 import { defaultTestModelRoot } from './test-model-cache';
 import { writeTinyLlamaTokenizer } from './tiny-llama-tokenizer';
 import { writeTinyQwenTokenizer } from './tiny-llava-tokenizer';
+import { clipPreprocessorConfig, siglipPreprocessorConfig } from './preprocessor-configs';
 
 export interface TinyLlavaHfShape {
   vision: {
@@ -68,8 +69,6 @@ export const TINY_LLAVA_INTERLEAVE_SHAPE: TinyLlavaHfShape = {
 export const LLAVA_15_CHAT_TEMPLATE =
   "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': '}}{% endif %}{# Render all images first #}{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}{# Render all text next #}{% if message['role'] != 'assistant' %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] + ' '}}{% endfor %}{% else %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{% generation %}{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}";
 
-const OPENAI_CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
-const OPENAI_CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
 
 export interface WriteTinyLlavaHfOptions {
   seed?: number;
@@ -319,37 +318,12 @@ export async function writeLlavaHfRuntimeFiles(dir: string, shape: TinyLlavaHfSh
     ids = { image: tk.image, pad: tk.pad, bos: tk.bos, eos: tk.eos, size: tk.size };
     await writeJson(dir, 'chat_template.json', { chat_template: LLAVA_15_CHAT_TEMPLATE });
     await writeJson(dir, 'generation_config.json', { _from_model_config: true, bos_token_id: tk.bos, eos_token_id: tk.eos, pad_token_id: tk.pad, transformers_version: '4.36.0.dev0' });
-    await writeJson(dir, 'preprocessor_config.json', {
-      crop_size: { height: v.imageSize, width: v.imageSize },
-      do_center_crop: true,
-      do_convert_rgb: true,
-      do_normalize: true,
-      do_rescale: true,
-      do_resize: true,
-      image_mean: OPENAI_CLIP_MEAN,
-      image_processor_type: 'CLIPImageProcessor',
-      image_std: OPENAI_CLIP_STD,
-      processor_class: 'LlavaProcessor',
-      resample: 3,
-      rescale_factor: 1 / 255,
-      size: { shortest_edge: v.imageSize },
-    });
+    await writeJson(dir, 'preprocessor_config.json', clipPreprocessorConfig(v.imageSize));
   } else {
     const tk = await writeTinyQwenTokenizer(dir, { chatTemplate: LLAVA_INTERLEAVE_CHAT_TEMPLATE, templateIn: 'chat_template.json' });
     ids = { image: tk.image, bos: tk.endOfText, eos: tk.imEnd, size: tk.size };
     await writeJson(dir, 'generation_config.json', { bos_token_id: tk.endOfText, eos_token_id: tk.imEnd });
-    await writeJson(dir, 'preprocessor_config.json', {
-      do_normalize: true,
-      do_rescale: true,
-      do_resize: true,
-      image_mean: [0.5, 0.5, 0.5],
-      image_processor_type: 'SiglipImageProcessor',
-      image_std: [0.5, 0.5, 0.5],
-      processor_class: 'LlavaProcessor',
-      resample: 3,
-      rescale_factor: 1 / 255,
-      size: { height: v.imageSize, width: v.imageSize },
-    });
+    await writeJson(dir, 'preprocessor_config.json', siglipPreprocessorConfig(v.imageSize));
   }
   await writeJson(dir, 'processor_config.json', {
     image_token: '<image>',

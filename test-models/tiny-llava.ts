@@ -16,6 +16,7 @@ import { encodeOnnxModel } from '../src/main/core/onnx/onnx-model-writer';
 import { SeededRandom } from './seeded-random';
 import { decoderGraph, embedTokensGraph, visionEncoderGraph, type LlavaShape, type WeightSource } from './tiny-llava-graphs';
 import { writeTinyQwenTokenizer, type TinyTokenizerIds } from './tiny-llava-tokenizer';
+import { siglipPreprocessorConfig } from './preprocessor-configs';
 
 export const TINY_LLAVA_SHAPE: LlavaShape = {
   vision: { hidden: 32, intermediate: 64, heads: 4, layers: 2, imageSize: 32, patchSize: 8, eps: 1e-6 },
@@ -133,19 +134,7 @@ export async function writeLlavaPack(dir: string, shape: LlavaShape, options: Wr
   const json = (name: string, value: unknown) => writeFile(join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
   await json('config.json', config);
   await json('generation_config.json', { bos_token_id: ids.endOfText, eos_token_id: ids.imEnd });
-  await json('preprocessor_config.json', {
-    do_convert_rgb: null,
-    do_normalize: true,
-    do_rescale: true,
-    do_resize: true,
-    image_mean: [0.5, 0.5, 0.5],
-    image_processor_type: 'SiglipImageProcessor',
-    image_std: [0.5, 0.5, 0.5],
-    processor_class: 'LlavaProcessor',
-    resample: 3,
-    rescale_factor: 1 / 255,
-    size: { height: s.vision.imageSize, width: s.vision.imageSize },
-  });
+  await json('preprocessor_config.json', siglipPreprocessorConfig(s.vision.imageSize));
   await json('processor_config.json', { image_token: '<image>', num_additional_image_tokens: 0, patch_size: s.vision.patchSize, processor_class: 'LlavaProcessor', vision_feature_select_strategy: 'full' });
 
   const source = weightSource(seed, fast, std);

@@ -10,38 +10,13 @@ import {
   readLlavaImageConfig,
   shortestEdgeSize,
 } from '../../src/main/core/llava/llava-preprocess';
+import { clipPreprocessorConfig, siglipPreprocessorConfig } from '../../test-models/preprocessor-configs';
 
 /** llava-hf/llava-1.5-7b-hf's preprocessor_config.json. */
-const LLAVA_15 = {
-  crop_size: { height: 336, width: 336 },
-  do_center_crop: true,
-  do_convert_rgb: true,
-  do_normalize: true,
-  do_rescale: true,
-  do_resize: true,
-  image_mean: [0.48145466, 0.4578275, 0.40821073],
-  image_processor_type: 'CLIPImageProcessor',
-  image_std: [0.26862954, 0.26130258, 0.27577711],
-  processor_class: 'LlavaProcessor',
-  resample: 3,
-  rescale_factor: 0.00392156862745098,
-  size: { shortest_edge: 336 },
-};
+const LLAVA_15 = clipPreprocessorConfig(336);
 
 /** llava-hf/llava-interleave-qwen-0.5b-hf's preprocessor_config.json. */
-const INTERLEAVE = {
-  do_convert_rgb: null,
-  do_normalize: true,
-  do_rescale: true,
-  do_resize: true,
-  image_mean: [0.5, 0.5, 0.5],
-  image_processor_type: 'SiglipImageProcessor',
-  image_std: [0.5, 0.5, 0.5],
-  processor_class: 'LlavaProcessor',
-  resample: 3,
-  rescale_factor: 0.00392156862745098,
-  size: { height: 384, width: 384 },
-};
+const INTERLEAVE = siglipPreprocessorConfig(384);
 
 function noise(width: number, height: number, seed = 7): DecodedRgb {
   const data = new Uint8Array(width * height * 3);
