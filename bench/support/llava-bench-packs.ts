@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveLlavaCompileOptions, type LlavaCompileOptions } from '../../src/main/core/llava-compiler/compile-llava';
 import type { LlavaDTypes } from '../../src/main/core/models/known-packs';
+import { isQ4BlockSize } from '../../src/main/core/llava-compiler/q4-quantize';
 import { ensureRandomLlavaHf, type RandomLlavaModel } from '../../test-models/random-llava-hf';
 import { ensureTinyLlavaHf } from '../../test-models/tiny-llava-hf';
 import { runChild } from './child-process-run';
@@ -28,10 +29,18 @@ export const LLAVA_VARIANTS: Record<string, LlavaCompileOptions> = {
 export function variantOptions(name: string): LlavaCompileOptions {
   const v = LLAVA_VARIANTS[name];
   if (v) return v;
-  // Free-form `<precision>-acc<level>` for the compile bench's flags.
-  const m = /^(q4|int8|fp32)(?:-acc([0-4]))?$/.exec(name);
-  if (!m) throw new Error(`unknown variant ${name}; use ${Object.keys(LLAVA_VARIANTS).join(', ')} or <q4|int8|fp32>-acc<0-4>`);
-  return { decoderPrecision: m[1] as 'q4' | 'int8' | 'fp32', ...(m[2] ? { accuracyLevel: Number(m[2]) as 0 | 1 | 2 | 3 | 4 } : {}) };
+  // Free-form `<precision>[-acc<level>][-b<block size>][-vi8]` for the benches' flags; -vi8 = int8 vision + embeddings.
+  const m = /^(q4|int8|fp32)(?:-acc([0-4]))?(?:-b(\d+))?(-vi8)?$/.exec(name);
+  const block = m?.[3] ? Number(m[3]) : undefined;
+  if (!m || (block !== undefined && !isQ4BlockSize(block))) {
+    throw new Error(`unknown variant ${name}; use ${Object.keys(LLAVA_VARIANTS).join(', ')} or <q4|int8|fp32>[-acc<0-4>][-b<16|32|64|128|256>][-vi8]`);
+  }
+  return {
+    decoderPrecision: m[1] as 'q4' | 'int8' | 'fp32',
+    ...(m[2] ? { accuracyLevel: Number(m[2]) as 0 | 1 | 2 | 3 | 4 } : {}),
+    ...(block !== undefined && isQ4BlockSize(block) ? { q4BlockSize: block } : {}),
+    ...(m[4] ? { visionPrecision: 'int8' as const, embeddingPrecision: 'int8' as const } : {}),
+  };
 }
 
 /** The dtypes the engine loads for a compiled entry, as the model store records them (compiled-pack.ts). */

@@ -291,8 +291,9 @@ describe('LLaVA-1.5 (CLIP + Llama) compiled from a tiny llava-hf folder', () => 
     expect(maxAbsDiff(stepped.subarray(V), soloB.logits)).toBeLessThan(1e-4);
   });
 
-  it('q4 decoder equals the reference run with 4-bit-rounded weights (accuracy_level 0)', async () => {
-    const q = await compileTo(info, { ...FP32, decoderPrecision: 'q4', accuracyLevel: 0 });
+  it.each([32, 128] as const)('q4 decoder equals the reference run with 4-bit-rounded weights (accuracy_level 0, blocks of %i)', async (q4BlockSize) => {
+    const q = await compileTo(info, { ...FP32, decoderPrecision: 'q4', accuracyLevel: 0, q4BlockSize });
+    expect(q.manifest.options.q4BlockSize).toBe(q4BlockSize);
     const qc = await Compiled.open(q.dir, q.manifest);
     try {
       // Every decoder Linear (lm_head included) is what MatMulNBits multiplies by: its dequantised rows.
@@ -300,7 +301,7 @@ describe('LLaVA-1.5 (CLIP + Llama) compiled from a tiny llava-hf folder', () => 
       const q4Ref = ref.mapWeights((name, data, shape) => {
         if (!isDecoderLinear(name) || shape.length !== 2) return data;
         const [n, k] = shape as [number, number];
-        return Float64Array.from(dequantizeRowsQ4(quantizeRowsQ4(Float32Array.from(data), n, k), n, k));
+        return Float64Array.from(dequantizeRowsQ4(quantizeRowsQ4(Float32Array.from(data), n, k, q4BlockSize), n, k));
       });
       const embeds = await qc.inputsEmbeds(prompt, imageFeatures);
       const refEmbeds: Float64Array[] = [];

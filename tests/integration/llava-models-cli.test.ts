@@ -5,7 +5,7 @@
  * compile those graphs at int8, and the pack still answers.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -133,6 +133,20 @@ describe('tandem models with LLaVA packs', () => {
     expect(out.tokenIds.length).toBeGreaterThan(0);
     expect(out.tokenIds.length).toBeLessThanOrEqual(4);
     expect(typeof out.answer).toBe('string');
+  }, 180_000);
+
+  it('imports with 4-bit blocks of 32 and lists them; refuses a block size MatMulNBits does not take', async () => {
+    const r = await tandem(['import', tinyDir, '--name', 'fine', '--q4-block-size', '32', '--vision-precision', 'int8', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const model = JSON.parse(r.stdout) as { compiled: { dir: string; q4BlockSize: number } };
+    expect(model.compiled.q4BlockSize).toBe(32);
+    const manifest = JSON.parse(readFileSync(join(model.compiled.dir, 'tandem-llava-manifest.json'), 'utf8')) as { options: { q4BlockSize: number } };
+    expect(manifest.options.q4BlockSize).toBe(32);
+    expect((await tandem(['list'])).stdout).toMatch(/fine\s+llava\s+compiled q4, vision int8, 4-bit blocks of 32\s/);
+
+    const bad = await tandem(['import', tinyDir, '--name', 'fine2', '--q4-block-size', '100']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--q4-block-size must be one of 16, 32, 64, 128, 256 (got "100")');
   }, 180_000);
 
   it('rejects a vision or embedding precision it does not offer', async () => {

@@ -271,6 +271,19 @@ describe('importing a llava-hf folder', () => {
     expect(entry?.compiled).toMatchObject({ precision: 'int8', visionPrecision: 'int8', embeddingPrecision: 'int8' });
   }, 60_000);
 
+  it('keeps the 4-bit block size a pack was compiled with when a recompile changes the vision tower', async () => {
+    const store = makeStore();
+    const { model } = await store.install('llava-interleave-qwen-0.5b', { q4BlockSize: 32 });
+    expect(model.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 32 });
+    expect((await store.install('llava-interleave-qwen-0.5b', { q4BlockSize: 32 })).changed).toBe(false);
+    const { model: fast } = await store.install('llava-interleave-qwen-0.5b', { visionPrecision: 'int8' });
+    expect(fast.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 32, dtypes: { vision_encoder: 'int8' } });
+    const { model: coarse, changed } = await store.install('llava-interleave-qwen-0.5b', { q4BlockSize: 128 });
+    expect(changed).toBe(true);
+    expect(coarse.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 128, dtypes: { vision_encoder: 'int8' } });
+    expect((await store.list()).find((e) => e.name === 'llava-interleave-qwen-0.5b')?.compiled).toMatchObject({ q4BlockSize: 128 });
+  }, 90_000);
+
   it('refuses to import when the compiled graphs would not fit', async () => {
     const store = makeStore({ freeBytes: async () => 10_000 });
     const err = await rejection(store.import(tinyDir, { name: 'too-big', precision: 'fp32' }));

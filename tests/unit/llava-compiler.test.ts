@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFileError } from '../../src/main/core/errors';
 import { checkpointNameCandidates } from '../../src/main/core/llava-compiler/checkpoint-names';
 import { parseLlavaConfig } from '../../src/main/core/llava-compiler/llava-config';
-import { dequantizeRowsQ4, quantizeRowsQ4, Q4_BLOCK } from '../../src/main/core/llava-compiler/q4-quantize';
+import { dequantizeRowsQ4, quantizeRowsQ4, type Q4BlockSize } from '../../src/main/core/llava-compiler/q4-quantize';
 import { StreamingOnnxWriter } from '../../src/main/core/llava-compiler/streaming-onnx-writer';
 import { attr, GraphBuilder } from '../../src/main/core/onnx/graph-builder';
 import { encodeOnnxModelInline } from '../../src/main/core/onnx/onnx-model-writer';
@@ -103,21 +103,28 @@ describe('checkpointNameCandidates', () => {
 });
 
 describe('quantizeRowsQ4 + MatMulNBits', () => {
-  it.each([64, 40])('computes x · dequant(W)ᵀ from [N, K] rows (K = %i)', async (k) => {
+  it.each([
+    [64, 32],
+    [40, 32],
+    [256, 128],
+    [200, 128],
+    [96, 16],
+  ] as [number, Q4BlockSize][])('computes x · dequant(W)ᵀ from [N, K] rows (K = %i, blocks of %i)', async (k, blockSize) => {
     const [n, rows] = [24, 3];
     const rng = new SeededRandom(5);
     const w = rng.normals(n * k, 0.5);
     const x = rng.normals(rows * k, 1);
-    const q = quantizeRowsQ4(w, n, k);
+    const q = quantizeRowsQ4(w, n, k, blockSize);
+    expect(q.blocks).toBe(Math.ceil(k / blockSize));
     const deq = dequantizeRowsQ4(q, n, k);
     let err = 0;
     for (let i = 0; i < w.length; i++) err = Math.max(err, Math.abs((w[i] as number) - (deq[i] as number)));
     expect(err).toBeLessThan(0.5 * 4 / 7); // half a step of the largest possible scale
     const g = new GraphBuilder('q4');
     const input = g.input('x', 'float32', [rows, k]);
-    const pw = g.initializer('w', { type: 'uint8', data: q.packed, dims: [n, q.blocks, Q4_BLOCK / 2] });
+    const pw = g.initializer('w', { type: 'uint8', data: q.packed, dims: [n, q.blocks, blockSize / 2] });
     const sc = g.initializer('s', { type: 'float32', data: q.scales, dims: [n * q.blocks] });
-    const attrs = { K: attr.int(k), N: attr.int(n), bits: attr.int(4), block_size: attr.int(Q4_BLOCK), accuracy_level: attr.int(0) };
+    const attrs = { K: attr.int(k), N: attr.int(n), bits: attr.int(4), block_size: attr.int(blockSize), accuracy_level: attr.int(0) };
     const [y] = g.node('MatMulNBits', [input, pw, sc], attrs, { domain: 'com.microsoft' });
     g.output(y!, 'y', 'float32', [rows, n]);
     const out = (await runModelBytes(encodeOnnxModelInline(g), { x: { type: 'float32', data: x, dims: [rows, k] } }))['y']!.data as Float32Array;

@@ -5,6 +5,7 @@ import { forkWorker, type SpawnWorker } from '../../core/inference/worker-handle
 import { workerCompileRunner } from '../../core/models/llava-compile-runner';
 import { COMPILE_PRECISIONS, GRAPH_PRECISIONS, type CompilePrecision, type GraphPrecision } from '../../core/models/model-pack';
 import { compiledGraphPrecision } from '../../core/models/compiled-pack';
+import { DEFAULT_Q4_BLOCK_SIZE, isQ4BlockSize, Q4_BLOCK_SIZES, type Q4BlockSize } from '../../core/llava-compiler/q4-quantize';
 import { ModelStore, type CompiledArtefact, type ModelListEntry } from '../../core/models/model-store';
 import type { DownloadProgress } from '../../core/models/transfer-progress';
 import { dataPaths } from '../../core/paths';
@@ -51,6 +52,7 @@ function statusText(e: ModelListEntry): string {
     const notes = [
       e.compiled.visionPrecision !== 'fp32' ? `vision ${e.compiled.visionPrecision}` : '',
       e.compiled.embeddingPrecision !== 'fp32' ? `embeddings ${e.compiled.embeddingPrecision}` : '',
+      e.compiled.q4BlockSize !== null && e.compiled.q4BlockSize !== DEFAULT_Q4_BLOCK_SIZE ? `4-bit blocks of ${e.compiled.q4BlockSize}` : '',
       e.sourcesDeleted ? 'sources deleted' : '',
     ].filter(Boolean);
     return [`compiled ${e.compiled.precision ?? ''}`.trimEnd(), ...notes].join(', ');
@@ -86,7 +88,7 @@ function need(positionals: string[], index: number, what: string, usage: string)
 }
 
 const USAGE =
-  'models list | install <name> [--endpoint URL] [--precision P] [--vision-precision P] [--embedding-precision P] [--delete-sources] | import <dir> [--name N] [--precision P] [--vision-precision P] [--embedding-precision P] [--delete-sources] | delete-sources <name> | remove <name>';
+  'models list | install <name> [--endpoint URL] [--precision P] [--vision-precision P] [--embedding-precision P] [--q4-block-size N] [--delete-sources] | import <dir> [--name N] [--precision P] [--vision-precision P] [--embedding-precision P] [--q4-block-size N] [--delete-sources] | delete-sources <name> | remove <name>';
 
 function precisionOption(values: OptionValues): CompilePrecision | undefined {
   const value = values['precision'];
@@ -100,6 +102,14 @@ function graphPrecisionOption(values: OptionValues, option: 'vision-precision' |
   if (value === undefined) return undefined;
   if (typeof value === 'string' && (GRAPH_PRECISIONS as readonly string[]).includes(value)) return value as GraphPrecision;
   throw new InvalidInputError(`--${option} must be one of ${GRAPH_PRECISIONS.join(', ')} (got ${JSON.stringify(String(value)).slice(0, 40)}).`);
+}
+
+function q4BlockSizeOption(values: OptionValues): Q4BlockSize | undefined {
+  const value = values['q4-block-size'];
+  if (value === undefined) return undefined;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (isQ4BlockSize(n)) return n;
+  throw new InvalidInputError(`--q4-block-size must be one of ${Q4_BLOCK_SIZES.join(', ')} (got ${JSON.stringify(String(value)).slice(0, 40)}).`);
 }
 
 export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
@@ -116,6 +126,10 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
       'vision-precision': {
         type: 'string',
         description: 'LLaVA: vision tower precision when compiling, fp32 | int8 (default fp32; int8 reads images faster with less memory, slightly less exact)',
+      },
+      'q4-block-size': {
+        type: 'string',
+        description: `LLaVA q4: weights per 4-bit scale, ${Q4_BLOCK_SIZES.join(' | ')} (default ${DEFAULT_Q4_BLOCK_SIZE}; 32 follows the float weights more closely, 128 is faster and smaller)`,
       },
       'embedding-precision': { type: 'string', description: 'LLaVA: token embedding precision when compiling, fp32 | int8 (default fp32; int8 uses less memory)' },
       'delete-sources': { type: 'boolean', description: 'LLaVA: delete the downloaded weights once compiled (the pack runs from the compiled folder)' },
@@ -138,7 +152,9 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
       const precision = precisionOption(values);
       const visionPrecision = graphPrecisionOption(values, 'vision-precision');
       const embeddingPrecision = graphPrecisionOption(values, 'embedding-precision');
+      const q4BlockSize = q4BlockSizeOption(values);
       const compileOptions = {
+        ...(q4BlockSize ? { q4BlockSize } : {}),
         ...(precision ? { precision } : {}),
         ...(visionPrecision ? { visionPrecision } : {}),
         ...(embeddingPrecision ? { embeddingPrecision } : {}),

@@ -16,8 +16,9 @@ import { hashSources, publishBuild, type SourceFileHash as LlavaSourceFile } fro
 import { GraphBuilder } from '../onnx/graph-builder';
 import { LlavaCheckpoint } from './checkpoint-reader';
 import { buildDecoderGraph, buildEmbedTokensGraph, readEmbeddings, type DecoderIo, type EmbeddingPrecision } from './llama-decoder-graph';
-import type { LinearPrecision, Q4AccuracyLevel } from './linear-weights';
+import type { LinearPrecision, Q4AccuracyLevel, Q4Options } from './linear-weights';
 import { parseLlavaConfig, type LlavaSpec } from './llava-config';
+import { DEFAULT_Q4_BLOCK_SIZE, type Q4BlockSize } from './q4-quantize';
 import { StreamingOnnxWriter } from './streaming-onnx-writer';
 import { buildVisionEncoderGraph } from './vision-encoder-graph';
 
@@ -35,6 +36,8 @@ export interface LlavaCompileOptions {
   embeddingPrecision?: EmbeddingPrecision;
   /** MatMulNBits accuracy_level for q4 linears: 4 = int8 compute where the CPU has it, 0 = float32. Default 4. */
   accuracyLevel?: Q4AccuracyLevel;
+  /** weights per scale in q4 linears (MatMulNBits block_size). Default DEFAULT_Q4_BLOCK_SIZE. */
+  q4BlockSize?: Q4BlockSize;
   /**
    * The decoder's cache interface (llama-decoder-graph.ts): 'transformers.js' (present = past ⧺ new, logits of
    * every position) or 'kv-append' (new keys/values only, last logits only; what the embedded engine runs
@@ -106,6 +109,7 @@ export function resolveLlavaCompileOptions(options: LlavaCompileOptions = {}, de
     visionPrecision: options.visionPrecision ?? 'fp32',
     embeddingPrecision: options.embeddingPrecision ?? 'fp32',
     accuracyLevel: options.accuracyLevel ?? 4,
+    q4BlockSize: options.q4BlockSize ?? DEFAULT_Q4_BLOCK_SIZE,
     decoderIo: options.decoderIo ?? defaultDecoderIo,
   };
 }
@@ -210,7 +214,7 @@ async function buildInto(ctx: BuildContext, spec: LlavaSpec, runtimeFiles: strin
     writers.push(vision.writer);
     await buildVisionEncoderGraph(spec, ckpt, {
       precision: options.visionPrecision,
-      accuracyLevel: options.accuracyLevel,
+      q4: q4Options(options),
       graph: vision.graph,
       spill: vision.spill,
       onLayer: (i, n) => {
@@ -236,7 +240,7 @@ async function buildInto(ctx: BuildContext, spec: LlavaSpec, runtimeFiles: strin
     writers.push(decoder.writer);
     await buildDecoderGraph(spec.text, ckpt, {
       precision: options.decoderPrecision,
-      accuracyLevel: options.accuracyLevel,
+      q4: q4Options(options),
       io: options.decoderIo,
       graph: decoder.graph,
       spill: decoder.spill,
@@ -264,6 +268,10 @@ async function buildInto(ctx: BuildContext, spec: LlavaSpec, runtimeFiles: strin
   done++;
   report('copying', 'done');
   return { graphs, copied };
+}
+
+function q4Options(options: ResolvedLlavaCompileOptions): Q4Options {
+  return { accuracyLevel: options.accuracyLevel, blockSize: options.q4BlockSize };
 }
 
 function sourceKeyOf(options: ResolvedLlavaCompileOptions, sources: LlavaSourceFile[]): string {

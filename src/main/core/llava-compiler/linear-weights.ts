@@ -7,7 +7,7 @@
 import { linear, quantizeColumnsInt8, transposeMatrix } from '../onnx/blocks';
 import { attr, type GraphBuilder } from '../onnx/graph-builder';
 import type { LlavaCheckpoint } from './checkpoint-reader';
-import { quantizeRowsQ4, Q4_BLOCK } from './q4-quantize';
+import { quantizeRowsQ4, type Q4BlockSize } from './q4-quantize';
 
 export type LinearPrecision = 'fp32' | 'int8' | 'q4';
 
@@ -17,12 +17,20 @@ export type LinearPrecision = 'fp32' | 'int8' | 'q4';
  */
 export type Q4AccuracyLevel = 0 | 1 | 2 | 3 | 4;
 
+/** How 'q4' linears are built: MatMulNBits' accuracy_level and the quantisation block size. */
+export interface Q4Options {
+  accuracyLevel: Q4AccuracyLevel;
+  blockSize: Q4BlockSize;
+}
+
+export const Q4_EXACT_BLOCK32: Q4Options = { accuracyLevel: 0, blockSize: 32 };
+
 export class GraphWeights {
   constructor(
     readonly g: GraphBuilder,
     private readonly ckpt: LlavaCheckpoint,
     private readonly precision: LinearPrecision,
-    private readonly accuracyLevel: Q4AccuracyLevel = 0,
+    private readonly q4: Q4Options = Q4_EXACT_BLOCK32,
     /** called after each tensor is registered: a streaming writer moves it to disk there */
     private readonly spill: () => Promise<void> = async () => {},
   ) {}
@@ -48,10 +56,10 @@ export class GraphWeights {
   linearFrom(x: string, prefix: string, rows: Float32Array, k: number, n: number, bias?: string): string {
     const g = this.g;
     if (this.precision === 'q4') {
-      const q = quantizeRowsQ4(rows, n, k);
-      const pw = g.initializer(`${prefix}.weight_Q4`, { type: 'uint8', data: q.packed, dims: [n, q.blocks, Q4_BLOCK / 2] });
+      const q = quantizeRowsQ4(rows, n, k, this.q4.blockSize);
+      const pw = g.initializer(`${prefix}.weight_Q4`, { type: 'uint8', data: q.packed, dims: [n, q.blocks, q.blockSize / 2] });
       const sc = g.initializer(`${prefix}.weight_scales`, { type: 'float32', data: q.scales, dims: [n * q.blocks] });
-      const attrs = { K: attr.int(k), N: attr.int(n), bits: attr.int(4), block_size: attr.int(Q4_BLOCK), accuracy_level: attr.int(this.accuracyLevel) };
+      const attrs = { K: attr.int(k), N: attr.int(n), bits: attr.int(4), block_size: attr.int(q.blockSize), accuracy_level: attr.int(this.q4.accuracyLevel) };
       const [y] = g.node('MatMulNBits', [x, pw, sc], attrs, { domain: 'com.microsoft', name: `${prefix}_q4` }) as [string];
       return bias ? g.add(y, bias, prefix) : y;
     }

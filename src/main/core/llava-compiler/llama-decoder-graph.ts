@@ -14,7 +14,7 @@ import { activation, mergeHeads, splitHeads } from '../onnx/blocks';
 import { attr, GraphBuilder } from '../onnx/graph-builder';
 import type { LlavaCheckpoint } from './checkpoint-reader';
 import { llavaNames as N } from './checkpoint-names';
-import { GraphWeights, type LinearPrecision, type Q4AccuracyLevel } from './linear-weights';
+import { GraphWeights, type LinearPrecision, type Q4Options } from './linear-weights';
 import type { LlavaTextSpec } from './llava-config';
 
 export type EmbeddingPrecision = 'fp32' | 'int8';
@@ -73,7 +73,8 @@ function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): strin
 
 export interface DecoderGraphOptions {
   precision?: LinearPrecision;
-  accuracyLevel?: Q4AccuracyLevel;
+  /** MatMulNBits settings for 'q4'; default accuracy_level 0, blocks of 32 */
+  q4?: Q4Options;
   /** default 'transformers.js' */
   io?: DecoderIo;
   /** the embedding matrix, needed when lm_head is tied to it */
@@ -92,7 +93,7 @@ export async function buildDecoderGraph(t: LlavaTextSpec, ckpt: LlavaCheckpoint,
   const kvDim = t.numKvHeads * hd;
   const rep = t.numHeads / t.numKvHeads;
   const g = options.graph ?? new GraphBuilder('decoder_model_merged');
-  const w = new GraphWeights(g, ckpt, options.precision ?? 'fp32', options.accuracyLevel ?? 0, options.spill);
+  const w = new GraphWeights(g, ckpt, options.precision ?? 'fp32', options.q4, options.spill);
 
   let x = g.input('inputs_embeds', 'float32', ['batch_size', 'sequence_length', H]);
   const mask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);

@@ -13,12 +13,13 @@ import { activation, layerNorm, mergeHeads, splitHeads } from '../onnx/blocks';
 import { GraphBuilder } from '../onnx/graph-builder';
 import type { LlavaCheckpoint } from './checkpoint-reader';
 import { llavaNames as N } from './checkpoint-names';
-import { GraphWeights, type LinearPrecision, type Q4AccuracyLevel } from './linear-weights';
+import { GraphWeights, type LinearPrecision, type Q4Options } from './linear-weights';
 import type { LlavaSpec } from './llava-config';
 
 export interface VisionGraphOptions {
   precision?: LinearPrecision;
-  accuracyLevel?: Q4AccuracyLevel;
+  /** MatMulNBits settings for 'q4'; default accuracy_level 0, blocks of 32 */
+  q4?: Q4Options;
   onLayer?: (done: number, total: number) => void;
   /** the graph to build into (a streaming writer's); a new one by default */
   graph?: GraphBuilder;
@@ -29,7 +30,7 @@ export interface VisionGraphOptions {
 export async function buildVisionEncoderGraph(spec: LlavaSpec, ckpt: LlavaCheckpoint, options: VisionGraphOptions = {}): Promise<GraphBuilder> {
   const v = spec.vision;
   const g = options.graph ?? new GraphBuilder('vision_encoder');
-  const w = new GraphWeights(g, ckpt, options.precision ?? 'fp32', options.accuracyLevel ?? 0, options.spill);
+  const w = new GraphWeights(g, ckpt, options.precision ?? 'fp32', options.q4, options.spill);
   const D = v.hiddenSize;
   const P = v.patchSize;
   const clip = v.kind === 'clip';

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LLAVA_MANIFEST_FILE } from '../llava-compiler/compile-llava';
+import { isQ4BlockSize, type Q4BlockSize } from '../llava-compiler/q4-quantize';
 import type { LlavaDTypes } from './known-packs';
 import type { LlavaCompileOutcome } from './llava-compile-protocol';
 import type { CompiledArtefact, InstalledModel } from './model-repository';
@@ -24,7 +25,14 @@ export function compiledArtefact(out: LlavaCompileOutcome, sourcesDeleted = fals
     embed_tokens: out.options.embeddingPrecision,
     decoder_model_merged: out.options.decoderPrecision,
   };
-  return { key: out.sourceKey, dir: out.dir, precision: out.options.decoderPrecision, dtypes, ...(sourcesDeleted ? { sourcesDeleted } : {}) };
+  return {
+    key: out.sourceKey,
+    dir: out.dir,
+    precision: out.options.decoderPrecision,
+    dtypes,
+    ...(out.options.decoderPrecision === 'q4' ? { q4BlockSize: out.options.q4BlockSize } : {}),
+    ...(sourcesDeleted ? { sourcesDeleted } : {}),
+  };
 }
 
 /** Why a compiled folder cannot be used, or null when its manifest and graphs are all there. */
@@ -61,6 +69,13 @@ export async function deleteSourceWeights(dir: string, files: readonly Installed
 /** The vision tower's or embed_tokens' precision a compiled pack was built with ('fp32' when unknown: the default). */
 export function compiledGraphPrecision(compiled: Pick<CompiledArtefact, 'dtypes'> | null | undefined, component: 'vision_encoder' | 'embed_tokens'): GraphPrecision {
   return compiled?.dtypes?.[component] === 'int8' ? 'int8' : 'fp32';
+}
+
+/** The q4 block size a compiled pack was built with: records from before the choice existed were built at 32. */
+export function compiledQ4BlockSize(compiled: Pick<CompiledArtefact, 'precision' | 'q4BlockSize'> | null | undefined): Q4BlockSize | undefined {
+  if (!compiled || compiled.precision !== 'q4') return undefined;
+  const n = compiled.q4BlockSize ?? 32;
+  return isQ4BlockSize(n) ? n : undefined;
 }
 
 export function defaultPrecision(requested: CompilePrecision | undefined, packDefault: CompilePrecision | undefined): CompilePrecision {

@@ -13,6 +13,8 @@ export interface CompiledArtefact {
   /** LLaVA: the decoder precision it was compiled with, and the dtype of each graph (what the runtime loads). */
   precision?: CompilePrecision;
   dtypes?: LlavaDTypes;
+  /** LLaVA with a q4 decoder: weights per 4-bit scale (absent in records from before it was a choice: 32). */
+  q4BlockSize?: number;
   /** The pack's weights were deleted after the compile; it runs from `dir` alone. */
   sourcesDeleted?: boolean;
 }
@@ -40,6 +42,7 @@ const CompiledSchema = z
     dir: z.string(),
     precision: z.enum(COMPILE_PRECISIONS as [CompilePrecision, ...CompilePrecision[]]).optional(),
     dtypes: z.object({ vision_encoder: DType, embed_tokens: DType, decoder_model_merged: DType }).optional(),
+    q4BlockSize: z.number().int().positive().optional(),
     sourcesDeleted: z.boolean().optional(),
   })
   .nullable();

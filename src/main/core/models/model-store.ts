@@ -8,10 +8,12 @@ import { findPack, KNOWN_PACKS } from './known-packs';
 import { isPackName, PACK_NAME_RULE } from '../../../shared/pack-name';
 import { assertInside } from '../path-inside';
 import type { LlavaDTypes } from './known-packs';
+import type { Q4BlockSize } from '../llava-compiler/q4-quantize';
 import { approxPackBytes, type CompilePrecision, type GraphPrecision, type InstalledFile, type ModelKind, type ModelPack } from './model-pack';
 import {
   compiledArtefact,
   compiledGraphPrecision,
+  compiledQ4BlockSize,
   compiledProblem,
   defaultPrecision,
   deleteSourceWeights,
@@ -73,7 +75,14 @@ export interface ModelListEntry {
   /** Runs from graphs Tandem compiles from the pack's weights. */
   compilable: boolean;
   /** The compiled folder once built (its size is not in bytesOnDisk). */
-  compiled: { precision: CompilePrecision | null; visionPrecision: GraphPrecision; embeddingPrecision: GraphPrecision; bytes: number } | null;
+  compiled: {
+    precision: CompilePrecision | null;
+    visionPrecision: GraphPrecision;
+    embeddingPrecision: GraphPrecision;
+    /** q4 decoders: weights per 4-bit scale */
+    q4BlockSize: number | null;
+    bytes: number;
+  } | null;
   sourcesDeleted: boolean;
 }
 
@@ -92,6 +101,8 @@ export interface InstallOptions {
   visionPrecision?: GraphPrecision;
   /** LLaVA: the embed_tokens table's precision when compiling (default: what the pack was compiled with, else fp32). */
   embeddingPrecision?: GraphPrecision;
+  /** LLaVA q4: weights per 4-bit scale (default: what the pack was compiled with, else the compiler's default). */
+  q4BlockSize?: Q4BlockSize;
   /** LLaVA: delete the downloaded weights once the compile is verified; the pack runs from the compiled folder. */
   deleteSources?: boolean;
 }
@@ -102,6 +113,7 @@ export interface ImportOptions {
   precision?: CompilePrecision;
   visionPrecision?: GraphPrecision;
   embeddingPrecision?: GraphPrecision;
+  q4BlockSize?: Q4BlockSize;
   deleteSources?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
@@ -160,6 +172,7 @@ export class ModelStore {
                 precision: model.compiled.precision ?? null,
                 visionPrecision: compiledGraphPrecision(model.compiled, 'vision_encoder'),
                 embeddingPrecision: compiledGraphPrecision(model.compiled, 'embed_tokens'),
+                q4BlockSize: compiledQ4BlockSize(model.compiled) ?? null,
                 bytes: await directorySize(model.compiled.dir),
               }
             : null,
@@ -189,7 +202,8 @@ export class ModelStore {
           !c ||
           ((!options.precision || c.precision === options.precision) &&
             (!options.visionPrecision || compiledGraphPrecision(c, 'vision_encoder') === options.visionPrecision) &&
-            (!options.embeddingPrecision || compiledGraphPrecision(c, 'embed_tokens') === options.embeddingPrecision));
+            (!options.embeddingPrecision || compiledGraphPrecision(c, 'embed_tokens') === options.embeddingPrecision) &&
+            (!options.q4BlockSize || compiledQ4BlockSize(c) === options.q4BlockSize));
         if (samePrecision) {
           if (options.deleteSources && existing.compiled && !existing.compiled.sourcesDeleted) await this.deleteSources(name);
           return { model: { ...(this.repository.get(name) ?? existing), dir }, changed: false };
@@ -401,7 +415,7 @@ export class ModelStore {
   private async compileInstalled(
     model: InstalledModel,
     packDefault: CompilePrecision,
-    options: Pick<InstallOptions, 'precision' | 'visionPrecision' | 'embeddingPrecision' | 'deleteSources' | 'signal' | 'onProgress'>,
+    options: Pick<InstallOptions, 'precision' | 'visionPrecision' | 'embeddingPrecision' | 'q4BlockSize' | 'deleteSources' | 'signal' | 'onProgress'>,
     /** The entry the pack ran from before a reinstall, removed once unused. */
     replaced?: string,
   ): Promise<InstalledModel> {
@@ -411,12 +425,13 @@ export class ModelStore {
     const precision = defaultPrecision(options.precision, model.compiled?.precision ?? packDefault);
     const visionPrecision = options.visionPrecision ?? compiledGraphPrecision(model.compiled, 'vision_encoder');
     const embeddingPrecision = options.embeddingPrecision ?? compiledGraphPrecision(model.compiled, 'embed_tokens');
+    const q4BlockSize = options.q4BlockSize ?? compiledQ4BlockSize(model.compiled);
     const emit = options.onProgress ?? (() => {});
     await seedSourceHashes(cacheDir, model.dir, model.files);
     const out = await (this.deps.compileRunner ?? inProcessCompileRunner)({
       modelDir: model.dir,
       cacheDir,
-      options: { decoderPrecision: precision, visionPrecision, embeddingPrecision },
+      options: { decoderPrecision: precision, visionPrecision, embeddingPrecision, ...(q4BlockSize ? { q4BlockSize } : {}) },
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: compileProgressReporter(model.name, emit, { packBytes: model.bytes, fileCount: model.files.length }),
     });
