@@ -23,7 +23,7 @@ import { StreamingOnnxWriter } from './streaming-onnx-writer';
 import { buildVisionEncoderGraph } from './vision-encoder-graph';
 
 /** Bump when graphs change meaning or layout: old cache entries are then rebuilt. */
-export const LLAVA_COMPILER_VERSION = 2;
+export const LLAVA_COMPILER_VERSION = 3;
 
 export const LLAVA_MANIFEST_FILE = 'tandem-llava-manifest.json';
 

@@ -52,6 +52,31 @@ export class GraphWeights {
     return y;
   }
 
+  /**
+   * Several Linears of the same input (q/k/v, gate/up) as one matmul over their stacked rows, split back into
+   * one output each: fewer, wider kernels, and the input is read (and, for int8 compute, quantised) once. Each
+   * output column is the same dot product as in its own Linear, and q4/int8 quantise per row/column, so the
+   * weights are exactly those of the separate Linears.
+   */
+  async linearGroup(x: string, prefixes: readonly string[], k: number, ns: readonly number[], bias: boolean): Promise<string[]> {
+    if (prefixes.length === 1) return [await this.linear(x, prefixes[0] as string, k, ns[0] as number, bias)];
+    const total = ns.reduce((a, b) => a + b, 0);
+    const rows = new Float32Array(total * k);
+    const biases = bias ? new Float32Array(total) : undefined;
+    let at = 0;
+    for (let i = 0; i < prefixes.length; i++) {
+      const n = ns[i] as number;
+      rows.set(await this.ckpt.float(`${prefixes[i]}.weight`, [n, k]), at * k);
+      if (biases) biases.set(await this.ckpt.float(`${prefixes[i]}.bias`, [n]), at);
+      at += n;
+    }
+    const name = groupName(prefixes);
+    const b = biases ? this.g.initializer(`${name}.bias`, { type: 'float32', data: biases, dims: [total] }) : undefined;
+    const y = this.linearFrom(x, name, rows, k, total, b);
+    await this.spill();
+    return this.g.node('Split', [y, this.g.int64s([...ns])], { axis: attr.int(-1) }, { outputs: prefixes.length, name: `${name}_split` });
+  }
+
   /** Same as `linear` for a weight already in memory as [n, k] rows (a tied lm_head reuses the embeddings). */
   linearFrom(x: string, prefix: string, rows: Float32Array, k: number, n: number, bias?: string): string {
     const g = this.g;
@@ -76,4 +101,12 @@ export class GraphWeights {
     }
     return linear(g, x, { weight: g.initializer(`${prefix}.weight`, { type: 'float32', data: cols, dims: [k, n] }), ...(bias ? { bias } : {}) }, prefix);
   }
+}
+
+/** 'a.b.q_proj' + 'a.b.k_proj' → 'a.b.q_proj+k_proj': the shared prefix once, then each Linear's own name. */
+function groupName(prefixes: readonly string[]): string {
+  const first = prefixes[0] as string;
+  const dot = first.lastIndexOf('.');
+  const head = first.slice(0, dot + 1);
+  return head + prefixes.map((p) => (p.startsWith(head) ? p.slice(head.length) : p)).join('+');
 }

@@ -172,9 +172,14 @@ export async function buildDecoderGraph(t: LlavaTextSpec, ckpt: LlavaCheckpoint,
   for (let l = 0; l < t.numLayers; l++) {
     const p = (rest: string) => N.textLayer(l, rest);
     const h = rmsNorm(g, x, await w.tensor(p('input_layernorm.weight'), [H]), t.rmsNormEps);
-    const q = rope(splitHeads(g, await w.linear(h, p('self_attn.q_proj'), H, qDim, t.qkvBias), t.numHeads, hd));
-    const k = rope(splitHeads(g, await w.linear(h, p('self_attn.k_proj'), H, kvDim, t.qkvBias), t.numKvHeads, hd));
-    const v = splitHeads(g, await w.linear(h, p('self_attn.v_proj'), H, kvDim, t.qkvBias), t.numKvHeads, hd);
+    const [qLin, kLin, vLin] = (await w.linearGroup(h, [p('self_attn.q_proj'), p('self_attn.k_proj'), p('self_attn.v_proj')], H, [qDim, kvDim, kvDim], t.qkvBias)) as [
+      string,
+      string,
+      string,
+    ];
+    const q = rope(splitHeads(g, qLin, t.numHeads, hd));
+    const k = rope(splitHeads(g, kLin, t.numKvHeads, hd));
+    const v = splitHeads(g, vLin, t.numKvHeads, hd);
     let ctx: string;
     if (io === 'kv-append') {
       g.output(k, `appended.${l}.key`, 'float32', ['batch_size', t.numKvHeads, 'sequence_length', hd]);
@@ -198,8 +203,7 @@ export async function buildDecoderGraph(t: LlavaTextSpec, ckpt: LlavaCheckpoint,
     const att = mergeHeads(g, ctx, qDim);
     x = g.add(x, await w.linear(att, p('self_attn.o_proj'), qDim, H, t.oBias));
     const h2 = rmsNorm(g, x, await w.tensor(p('post_attention_layernorm.weight'), [H]), t.rmsNormEps);
-    const gate = await w.linear(h2, p('mlp.gate_proj'), H, t.intermediateSize, t.mlpBias);
-    const up = await w.linear(h2, p('mlp.up_proj'), H, t.intermediateSize, t.mlpBias);
+    const [gate, up] = (await w.linearGroup(h2, [p('mlp.gate_proj'), p('mlp.up_proj')], H, [t.intermediateSize, t.intermediateSize], t.mlpBias)) as [string, string];
     x = g.add(x, await w.linear(g.mul(activation(g, gate, t.hiddenAct), up), p('mlp.down_proj'), t.intermediateSize, H, t.mlpBias), `layer_${l}_out`);
     options.onLayer?.(l + 1, t.numLayers);
   }
