@@ -345,6 +345,7 @@ describe('LLaVA-1.5 (CLIP + Llama) compiled from a tiny llava-hf folder', () => 
     for (const [label, options] of [
       ['q4 accuracy_level 0', { ...FP32, decoderPrecision: 'q4', accuracyLevel: 0 }],
       ['q4 accuracy_level 4', { ...FP32, decoderPrecision: 'q4', accuracyLevel: 4 }],
+      ['q4 accuracy_level 4, blocks of 32', { ...FP32, decoderPrecision: 'q4', accuracyLevel: 4, q4BlockSize: 32 }],
       ['int8 (+ int8 embeddings)', { ...FP32, decoderPrecision: 'int8', embeddingPrecision: 'int8' }],
     ] as [string, LlavaCompileOptions][]) {
       const q = await compileTo(info, options);
