@@ -2,7 +2,7 @@
  * `npm run bench -- <name> [args]`: benchmarks print numbers; they never pass or fail.
  * Each bench/<name>.ts exports `run(args: string[]): Promise<void>`.
  */
-const known = ['index', 'search', 'blip', 'caption', 'chat', 'llava-compile', 'metadata'] as const;
+const known = ['index', 'search', 'gallery', 'blip', 'caption', 'chat', 'llava-compile', 'metadata', 'retrieval', 'retrieval-engine'] as const;
 const [name, ...rest] = process.argv.slice(2);
 if (!name || !(known as readonly string[]).includes(name)) {
   console.error(`usage: npm run bench -- <${known.join('|')}> [args]`);

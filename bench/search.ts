@@ -1,13 +1,16 @@
 /**
- * `npm run bench -- search [--rows 100000] [--keep] [--build-only] [--db FILE]`
+ * `npm run bench -- search [--rows 100000] [--keep] [--build-only] [--db FILE] [--queries-only]`
  *
  * Builds a fresh database of synthetic photo rows in one transaction (schema from the migrations, FTS rows
  * through the core's rebuildSearchIndex; 1,000,000 rows take ~1.5 min), then times ~570 mixed queries through
- * SearchService as the app runs them ("after") and, right after each, the pre-issue-14 statements on a copy of
- * the old FTS table ("before"), so both see the same data and the same load. Prints per-kind p50/p95 against
- * the issue's targets and EXPLAIN QUERY PLAN before/after for the slowest query of each kind.
+ * SearchService as the app runs them ("after"), the search as the previous session left it ("previous",
+ * bench/support/search-service-previous.ts) and the pre-issue-14 statements on a copy of the old FTS table
+ * ("before"), interleaved, so all see the same data and the same load. Prints per-kind p50/p95 against the
+ * issue's targets, EXPLAIN QUERY PLAN before/previous/after for the slowest query of each kind, and the
+ * memory of this process (it holds the core, as the main process does).
  * --build-only keeps the database and stops after the build.
  * --db FILE reuses a database kept by an earlier --keep run (skips the build; for iterating on queries).
+ * --queries-only skips the rescan and thumbnail-check sections at the end.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -26,6 +29,7 @@ import { StatementProbe, type StatementCall } from './support/statement-probe';
 import { summarize } from './support/stats';
 import { printRescanDiff, printThumbCheck } from './support/rescan-diff';
 import { buildSyntheticLibrary, checkShownCaptions } from './support/synthetic-library';
+import { PreviousSearchService } from './support/search-service-previous';
 import { buildLegacyIndex, explainLines, LEGACY_FOLDERS_SQL, legacyListStatements, legacySearchStatements, runStatements, type LegacyStatements } from './support/search-before';
 
 export interface Sample {
@@ -34,8 +38,8 @@ export interface Sample {
   ms: number;
   total: number;
   calls: StatementCall[];
-  /** The service without prefix expansion and word-only ranking, same query, timed beside `ms` (order alternates). */
-  noExpandMs: number;
+  /** The previous session's search (search-service-previous.ts), same query, timed beside `ms` (order alternates). */
+  previousMs: number;
   /** Before: the pre-issue-14 statements on legacy_fts, same query, timed right after. */
   beforeMs: number;
   beforeTotal: number;
@@ -125,6 +129,7 @@ export async function run(argv: string[]): Promise<void> {
   const keep = args.flag('keep');
   const reuse = args.string('db', '');
   const buildOnly = args.flag('build-only');
+  const queriesOnly = args.flag('queries-only');
   console.log(`# search benchmark: ${reuse ? `database ${reuse}` : `${rows.toLocaleString('en')} photos`}`);
   console.log(`machine: ${machineLine()}, node ${process.version}`);
 
@@ -159,13 +164,17 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`\nlegacy_fts (the schema before issue 14) built for comparison in ${fmtDuration(legacyMs / 1000)}`);
 
     // 3. Queries: each one after (the service), then before (restated old SQL), interleaved so load hits both alike.
-    const service = new SearchService(db);
-    const noExpand = new SearchService(db, { expandPrefixes: false, rankByWords: false });
+    // Every timed search is a fresh one: the service keeps recent searches for their next pages, and the
+    // warm-up and the EXPLAIN re-runs below repeat queries.
+    const service = new SearchService(db, { keepSearches: false });
+    const previous = new PreviousSearchService(db);
+    // Browsing did not change: "previous" times the service itself for list and folders.
+    const runPrevious = (q: BenchQuery): number => (q.op === 'search' ? previous.search(q.text, q.filters, q.offset, q.limit).total : runQuery(service, q));
     const queries = makeQueries(db);
     const probe = new StatementProbe(db);
     for (const q of queries.slice(0, 30)) {
       runQuery(service, q);
-      runQuery(noExpand, q);
+      runPrevious(q);
       runBefore(db, q);
     }
     const samples: Sample[] = [];
@@ -173,28 +182,28 @@ export async function run(argv: string[]): Promise<void> {
     let totalsDiffer = 0;
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i]!;
-      let noExpandMs = 0;
-      const timeNoExpand = (): void => {
+      let previousMs = 0;
+      const timePrevious = (): void => {
         const t = performance.now();
-        runQuery(noExpand, q);
-        noExpandMs = performance.now() - t;
+        runPrevious(q);
+        previousMs = performance.now() - t;
       };
-      if (i % 2 === 1) timeNoExpand();
+      if (i % 2 === 1) timePrevious();
       probe.reset();
       const t0 = performance.now();
       const total = runQuery(service, q);
       const ms = performance.now() - t0;
       const calls = probe.calls;
-      if (i % 2 === 0) timeNoExpand();
+      if (i % 2 === 0) timePrevious();
       const t1 = performance.now();
       const beforeTotal = runBefore(db, q);
       const beforeMs = performance.now() - t1;
       if (q.op !== 'search' && q.op !== 'folders' && total !== beforeTotal) totalsDiffer++;
-      samples.push({ q, ms, total, calls, noExpandMs, beforeMs, beforeTotal });
+      samples.push({ q, ms, total, calls, previousMs, beforeMs, beforeTotal });
       if (i % 20 === 0) status.update(`queries ${i}/${queries.length}, load ${loadavg()[0]!.toFixed(2)}`);
     }
     const qRes = qMonitor.stop();
-    status.done(`ran ${samples.length} queries three times (after, no-expand, before) in ${fmtDuration(qRes.wallMs / 1000)}`);
+    status.done(`ran ${samples.length} queries three times (after, previous, before) in ${fmtDuration(qRes.wallMs / 1000)}`);
 
     const kinds = [...new Set(samples.map((s) => s.q.kind))].sort();
     const byKind = new Map<QueryKind, Sample[]>(kinds.map((k) => [k, samples.filter((s) => s.q.kind === k)]));
@@ -203,7 +212,7 @@ export async function run(argv: string[]): Promise<void> {
     for (const [kind, list] of byKind) {
       const after = summarize(list.map((x) => x.ms));
       const before = summarize(list.map((x) => x.beforeMs));
-      const prev = summarize(list.map((x) => x.noExpandMs));
+      const prev = summarize(list.map((x) => x.previousMs));
       const hits = summarize(list.map((x) => x.total));
       const target = TARGET_MS[kind];
       if (list[0]!.q.op === 'search' && kind !== 'typing prefix' && kind !== 'one letter') mixed.push(...list);
@@ -214,23 +223,23 @@ export async function run(argv: string[]): Promise<void> {
     }
     const mb = summarize(mixed.map((x) => x.beforeMs));
     const ma = summarize(mixed.map((x) => x.ms));
-    const mp = summarize(mixed.map((x) => x.noExpandMs));
+    const mp = summarize(mixed.map((x) => x.previousMs));
     rowsOut.push(['mixed searches', mixed.length, mb.p50.toFixed(1), mb.p95.toFixed(1), mp.p50.toFixed(2), mp.p95.toFixed(2), ma.p50.toFixed(2), ma.p95.toFixed(2), ma.max.toFixed(1), '', 20, ma.p95 <= 20 ? 'met' : 'MISSED']);
     const photoCount = (db.prepare('SELECT count(*) FROM photos').pluck().get() as number).toLocaleString('en');
     console.log(`\n## latency per query kind (ms, page of 200, ${photoCount} photos), before → after, same run`);
-    console.log('  no-expand: the same service without prefix expansion and word-only ranking (SearchService { expandPrefixes: false, rankByWords: false })');
-    console.log(table(['kind', 'n', 'before p50', 'before p95', 'no-expand p50', 'no-expand p95', 'after p50', 'after p95', 'after max', 'hits p50 (after)', 'target p95', ''], rowsOut));
+    console.log('  before: the statements from before issue 14; previous: the search as the last session left it (newest-first walk, then rank)');
+    console.log(table(['kind', 'n', 'before p50', 'before p95', 'previous p50', 'previous p95', 'after p50', 'after p95', 'after max', 'hits p50 (after)', 'target p95', ''], rowsOut));
     console.log(
       `  load average ${qRes.loadAvgStart.toFixed(2)} → ${qRes.loadAvgEnd.toFixed(2)} (${loadavg().map((l) => l.toFixed(2)).join(' / ')} now); ` +
         `this process ${pct(qRes.processCpuShare, 1)} of ${cpus().length} cores; list/count totals that differ before vs after: ${totalsDiffer}`,
     );
     console.log(`  search totals after are capped at ${SEARCH_WINDOW.toLocaleString('en')} (the ranked window; the notice says when there are more)`);
 
-    // 4. Plans, before and after, for the slowest query of each kind.
-    console.log(`\n## EXPLAIN QUERY PLAN, before → after (the slowest query of each kind, as run)`);
+    // 4. Plans, before, previous and after, for the slowest query of each kind (slowest as the previous session ran it).
+    console.log(`\n## EXPLAIN QUERY PLAN, before → previous → after (the slowest query of each kind, as run)`);
     for (const [kind, list] of byKind) {
-      const w = [...list].sort((a, b) => b.beforeMs - a.beforeMs)[0]!;
-      console.log(`\n### ${kind}: ${describe(w.q)}  before ${fmtMs(w.beforeMs)} → after ${fmtMs(w.ms)}`);
+      const w = [...list].sort((a, b) => b.previousMs - a.previousMs)[0]!;
+      console.log(`\n### ${kind}: ${describe(w.q)}  before ${fmtMs(w.beforeMs)} → previous ${fmtMs(w.previousMs)} → after ${fmtMs(w.ms)}`);
       const before = beforeStatements(w.q);
       if (before) {
         for (const sql of before.sql) {
@@ -239,33 +248,55 @@ export async function run(argv: string[]): Promise<void> {
         }
       }
       // Re-run to capture the statements of this exact query.
+      if (w.q.op === 'search') {
+        probe.reset();
+        runPrevious(w.q);
+        const seenBefore = new Set<string>();
+        for (const call of probe.calls) {
+          if (seenBefore.has(call.sql)) continue;
+          seenBefore.add(call.sql);
+          console.log(`  previous (${fmtMs(call.ms)}): ${call.sql.trim().replace(/\s+/g, ' ').slice(0, 110)}`);
+          for (const line of probe.explain(call)) console.log(`    ${line}`);
+        }
+      }
       probe.reset();
       runQuery(service, w.q);
       const seen = new Set<string>();
       for (const call of probe.calls) {
         if (seen.has(call.sql)) continue; // the per-hit detail statement runs once per row of the page
         seen.add(call.sql);
-        console.log(`  after: ${call.sql.trim().split('\n')[0]!.slice(0, 110)}`);
+        console.log(`  after (${fmtMs(call.ms)}): ${call.sql.trim().replace(/\s+/g, ' ').slice(0, 110)}`);
         for (const line of probe.explain(call)) console.log(`    ${line}`);
       }
     }
     probe.restore();
 
-    // 4b. What prefix expansion changed: the slowest query of each search kind without it, as FTS5 MATCH text.
-    console.log(`\n## prefix expansion: the slowest no-expand query of each search kind, no-expand → after (ms, as run)`);
+    // 4b. The search text sent to SQLite: the slowest query of each search kind, with and without prefix expansion.
+    console.log(`\n## FTS5 MATCH text: the slowest query (after) of each search kind, without → with prefix expansion`);
     for (const [kind, list] of byKind) {
-      const w = [...list].sort((a, b) => b.noExpandMs - a.noExpandMs)[0]!;
+      const w = [...list].sort((a, b) => b.ms - a.ms)[0]!;
       if (w.q.op !== 'search') continue;
       const plain = parseSearchQuery(w.q.text).match;
       const expanded = parseSearchQuery(w.q.text, (prefix) => expandPrefix(db, prefix)).match;
-      console.log(`  ${kind}: ${describe(w.q)}  ${fmtMs(w.noExpandMs)} → ${fmtMs(w.ms)}`);
-      console.log(`    no-expand MATCH ${plain}`);
-      console.log(`    after     MATCH ${expanded}`);
+      console.log(`  ${kind}: ${describe(w.q)}  ${fmtMs(w.ms)}`);
+      console.log(`    unexpanded MATCH ${plain}`);
+      console.log(`    sent       MATCH ${expanded}`);
     }
 
-    // 5. What a rescan of a tree this size costs before any file is read.
-    printRescanDiff(db);
-    await printThumbCheck([rows]);
+    // 4c. Memory of this process, which holds the core and its SQLite connection as the main process does.
+    const mem = process.memoryUsage();
+    console.log(
+      `\n## memory of the process holding the core (after ${samples.length * 3} searches of a ${photoCount}-photo library)\n` +
+        `  RSS ${fmtBytes(mem.rss)} (kernel high-water mark ${fmtBytes(process.resourceUsage().maxRSS * 1024)}), JS heap ${fmtBytes(mem.heapUsed)} of ${fmtBytes(mem.heapTotal)}, ` +
+        `buffers ${fmtBytes(mem.external)}; SQLite page cache ${cacheKiB} KiB per connection`,
+    );
+
+    // 5. What a rescan of a tree this size costs before any file is read (--queries-only skips it: it loads
+    // every row twice, ~2 GiB, and takes minutes at a million).
+    if (!queriesOnly) {
+      printRescanDiff(db);
+      await printThumbCheck([rows]);
+    }
 
     db.close();
     if (keep && !reuse) console.log(`\nkept: ${dbFile}`);

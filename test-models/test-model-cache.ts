@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { writeBlipBaseRandom } from './blip-base-random';
 import { writeColourBlip, writeColourBlipVqa } from './colour-blip';
 import { writeTinyBlipCaptioner, writeTinyBlipVqa } from './tiny-blip';
+import { writeTinyBlipRetrieval } from './tiny-blip-retrieval';
+import { writeColourBlipRetrieval } from './colour-blip-retrieval';
+import { writeBlipItmBaseRandom } from './blip-itm-base-random';
 
 /** Bump a kind's number when its generator changes. */
 export const TEST_MODEL_VERSIONS = {
@@ -19,6 +22,9 @@ export const TEST_MODEL_VERSIONS = {
   colour: 1,
   'colour-vqa': 1,
   'blip-base-random': 1,
+  'tiny-retrieval': 2,
+  'colour-retrieval': 2,
+  'blip-itm-base-random': 1,
 } as const;
 
 export type TestModelKind = keyof typeof TEST_MODEL_VERSIONS;
@@ -29,6 +35,9 @@ const WRITERS: Record<TestModelKind, (dir: string, format: 'safetensors' | 'bin'
   colour: (dir, format) => writeColourBlip(dir, { format }),
   'colour-vqa': (dir, format) => writeColourBlipVqa(dir, { format }),
   'blip-base-random': (dir) => writeBlipBaseRandom(dir),
+  'tiny-retrieval': (dir, format) => writeTinyBlipRetrieval(dir, { format }),
+  'colour-retrieval': (dir, format) => writeColourBlipRetrieval(dir, { format }),
+  'blip-itm-base-random': (dir) => writeBlipItmBaseRandom(dir),
 };
 
 /** `$TANDEM_TEST_MODELS`, else `.cache/test-models` under the working directory (git-ignored). */

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { RERANK_MIN_WORDS } from '../shared/api';
 import { AddFolderButton } from './components/add-folder-button';
 import { AppHeader, type View } from './components/app-header';
 import { ErrorBanner } from './components/error-banner';
@@ -24,7 +25,8 @@ import { useMetadataWrites } from './hooks/use-metadata-writes';
 import { useLibrary } from './hooks/use-library';
 import { useModels } from './hooks/use-models';
 import { useNotices } from './hooks/use-notices';
-import { usePhotoSource } from './hooks/use-photo-source';
+import { usePhotoSource, type SourceRequest } from './hooks/use-photo-source';
+import { useSearchByMeaning } from './hooks/use-search-by-meaning';
 import { useSettings, useThemeAttribute } from './hooks/use-settings';
 import { useTandem, useTandemEvent } from './hooks/use-tandem';
 import { describeFilters, NO_FILTERS, toPhotoFilters, type GalleryFilters } from './lib/gallery-filters';
@@ -69,8 +71,22 @@ export function App() {
   const [revealKey, setRevealKey] = useState(0);
   const searchInput = useRef<HTMLInputElement | null>(null);
 
+  /** "Find similar photos": the grid shows photos like this one until the search box is used or the bar is closed. */
+  const [similar, setSimilar] = useState<{ id: number; name: string } | null>(null);
   const query = useDebouncedValue(typed, SEARCH_DEBOUNCE_MS);
-  const request = useMemo(() => ({ query: query.trim(), filters: toPhotoFilters(filters), sort: prefs.sort }), [query, filters, prefs.sort]);
+  /** The query last submitted with Enter: only then are its top hits re-ranked (one vision pass each, too slow per keystroke). */
+  const [submitted, setSubmitted] = useState<string | null>(null);
+  const request = useMemo(
+    (): SourceRequest => ({
+      query: similar ? '' : query.trim(),
+      filters: toPhotoFilters(filters),
+      sort: prefs.sort,
+      ...(similar ? { similarTo: similar.id } : {}),
+      // Only a query long enough to be re-ranked asks for it: any other change of the request reloads the grid.
+      ...(!similar && submitted === query.trim() && query.trim().split(/\s+/).length >= RERANK_MIN_WORDS ? { rerank: true } : {}),
+    }),
+    [query, filters, prefs.sort, similar, submitted],
+  );
   const source = usePhotoSource(request, reportError);
   const selection = useGallerySelection(source);
   // Start-up order: the first page of photos, then everything else (counts, models, jobs), so the grid paints
@@ -78,6 +94,7 @@ export function App() {
   const settled = useSettledAfter(source.request !== null, 1000);
   const library = useLibrary(reportError, settled);
   const models = useModels(reportError, settled);
+  const meaning = useSearchByMeaning(reportError, settled);
 
   const refreshCountsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const refreshCountsSoon = useCallback(() => {
@@ -207,6 +224,16 @@ export function App() {
     if (openIndex !== null && source.total > 0 && openIndex >= source.total) setOpenIndex(null);
   }, [openIndex, source.total]);
 
+  const findSimilar = useCallback(
+    (photo: { id: number; fileName: string }) => {
+      setOpenIndex(null);
+      setView('library');
+      setSimilar({ id: photo.id, name: photo.fileName });
+      focusGrid();
+    },
+    [],
+  );
+
   const overlay = openIndex !== null || drawerOpen || exportOpen;
 
   return (
@@ -218,9 +245,13 @@ export function App() {
             value={typed}
             onChange={(v) => {
               setTyped(v);
+              setSimilar(null);
               if (view !== 'library') setView('library');
             }}
-            onSubmit={focusGrid}
+            onSubmit={() => {
+              setSubmitted(typed.trim());
+              focusGrid();
+            }}
           />
           <AddFolderButton onClick={addFolder} busy={scanning} />
         </AppHeader>
@@ -236,6 +267,7 @@ export function App() {
               <SettingsPage
                 settings={settings}
                 onSettings={updateSettings}
+                meaning={meaning}
                 roots={library.roots ?? []}
                 onAddFolder={addFolder}
                 onRescan={rescan}
@@ -245,6 +277,17 @@ export function App() {
             ) : firstRun ? (
               <FirstRun models={models} onAddFolder={addFolder} scanning={scanning} onOpenModels={() => setView('models')} />
             ) : library.roots === null && source.request === null ? null : (
+              <>
+              {similar && (
+                <div className="similar-bar" role="status" data-testid="similar-bar">
+                  <span className="similar-bar__label">
+                    Photos like <strong>{similar.name}</strong>, most alike first
+                  </span>
+                  <button type="button" className="button button--quiet button--small" onClick={() => setSimilar(null)}>
+                    Show all photos
+                  </button>
+                </div>
+              )}
               <GalleryView
                 source={source}
                 mediaBase={api.mediaBase}
@@ -261,6 +304,7 @@ export function App() {
                 onWriteMetadata={(s) => void onWriteMetadata(s)}
                 revealKey={revealKey}
               />
+              </>
             )}
           </main>
         </div>
@@ -282,6 +326,7 @@ export function App() {
           tab={photoTab}
           onTab={setPhotoTab}
           onCaptionChanged={refreshCountsSoon}
+          onFindSimilar={meaning.status?.active ? findSimilar : undefined}
         />
       )}
 

@@ -92,10 +92,26 @@ export const PhotoPage = z.object({
 });
 export type PhotoPage = z.infer<typeof PhotoPage>;
 
+/**
+ * Queries with fewer words than this are not re-ranked by BLIP's matching head (one or two words say too little for
+ * it to add over the contrastive ranking, and each re-ranked photo costs a vision pass).
+ */
+export const RERANK_MIN_WORDS = 3;
+
+/** Why a search hit matched: its words (caption, tags, chat, names), its meaning (ITC similarity), or both. */
+export const MatchReason = z.enum(['words', 'meaning', 'both']);
+export type MatchReason = z.infer<typeof MatchReason>;
+
 export const SearchHit = PhotoSummary.extend({
   rank: z.number(),
   /** Caption with matches wrapped in \u0001 … \u0002 markers, for highlighting. */
   highlight: z.string().nullable(),
+  /** Set by search by meaning (issue 11); a words-only search leaves it out. */
+  matchedBy: MatchReason.optional(),
+  /** Cosine similarity of the photo's image embedding to the query's (or to the photo "find similar" started from). */
+  similarity: z.number().nullable().optional(),
+  /** ITM match probability when the top hits were re-ranked by the matching head. */
+  matchProbability: z.number().nullable().optional(),
 });
 export type SearchHit = z.infer<typeof SearchHit>;
 
@@ -302,6 +318,12 @@ export const AppSettings = z.object({
   writeMetadataAfterEdit: z.boolean().default(false),
   /** Disk for the photo view's large previews (made on first view, least recently viewed removed first), in MiB. */
   previewCacheMB: z.number().int().min(16).max(65536).default(1024),
+  /**
+   * Search by meaning (issue 11): embed every photo with the retrieval pack (one more vision pass per photo) and rank
+   * searches by meaning as well as words. Takes effect only while the pack is installed.
+   */
+  searchByMeaning: z.boolean().default(true),
+  retrievalModel: PackName.default('blip-itm-base-coco'),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
@@ -407,6 +429,25 @@ export const MetadataWriteProgress = z.object({
 });
 export type MetadataWriteProgress = z.infer<typeof MetadataWriteProgress>;
 
+/** Search by meaning's state, for the settings page and the status bar. */
+export const EmbeddingStatus = z.object({
+  /** The setting as the user left it. */
+  enabled: z.boolean(),
+  model: z.string(),
+  /** The retrieval pack is installed, so embeddings can be made. */
+  installed: z.boolean(),
+  /** Searches rank by meaning now: on, installed, and at least one photo embedded. */
+  active: z.boolean(),
+  /** Readable photos, and how many of them have an embedding. */
+  photos: z.number().int(),
+  embedded: z.number().int(),
+  counts: JobCountsSchema,
+  progress: JobProgress.nullable(),
+  /** What turning it on costs, in words (one more vision pass per photo). */
+  cost: z.string(),
+});
+export type EmbeddingStatus = z.infer<typeof EmbeddingStatus>;
+
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
@@ -443,9 +484,22 @@ export const channels = {
       query: z.string().max(MAX_QUERY_CHARS, `A search can be at most ${MAX_QUERY_CHARS} characters long.`),
       filters: PhotoFilters.default({}),
       page: PageRequest.default({ offset: 0, limit: 200 }),
+      /** Words only, even where search by meaning is on. */
+      wordsOnly: z.boolean().optional(),
+      /** Re-rank the top hits with the ITM head (one vision pass each: for a submitted query, not as-you-type). */
+      rerank: z.boolean().optional(),
     }),
     reply: SearchResult,
   },
+  /** Photos that look like this one (image–image ITC similarity), most similar first; the photo itself is left out. */
+  'search.similar': {
+    request: z.object({ photoId: z.number().int(), filters: PhotoFilters.default({}), page: PageRequest.default({ offset: 0, limit: 200 }) }),
+    reply: SearchResult,
+  },
+  /** Search by meaning: whether it is on, the pack, how many photos are embedded, what it costs. */
+  'embeddings.status': { request: Empty, reply: EmbeddingStatus },
+  /** Queues embeddings for every photo that has none and starts the run in the background (progress: `embeddings.progress`). */
+  'embeddings.start': { request: Empty, reply: z.object({ queued: z.number().int() }) },
   'captions.history': { request: z.object({ photoId: z.number().int() }), reply: z.array(CaptionEntry) },
   /** Makes an earlier caption the shown one again (as a new user entry, so history keeps every step). */
   'captions.revert': { request: z.object({ photoId: z.number().int(), captionId: z.number().int() }), reply: PhotoDetail },
@@ -593,6 +647,8 @@ export const events = {
   'chat.done': z.object({ chatId: z.number().int(), message: ChatMessage }),
   'export.progress': ExportProgress,
   'metadata.progress': MetadataWriteProgress,
+  /** The embedding run of search by meaning (same shape as captioning's). */
+  'embeddings.progress': JobProgress,
 } as const;
 export type EventName = keyof typeof events;
 export type EventOf<E extends EventName> = z.output<(typeof events)[E]>;

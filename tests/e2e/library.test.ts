@@ -55,7 +55,9 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     await h.page.getByRole('heading', { name: 'No library folders yet' }).waitFor();
     // The model downloads are offered with their sizes, before anything is installed.
     const downloads = h.page.getByRole('list', { name: 'Model downloads' }).getByRole('listitem');
-    await expect.poll(() => downloads.count()).toBe(4);
+    await expect.poll(() => downloads.count()).toBe(5);
+    // Search by meaning is offered with the captioners: it is on by default once its pack is there.
+    expect(await h.page.getByRole('button', { name: 'Download blip-itm-base-coco' }).isEnabled()).toBe(true);
     // The multi-gigabyte LLaVA-1.5 packs are named, with their sizes, but left to the model manager.
     expect(await h.page.getByTestId('bigger-models').textContent()).toMatch(/^Bigger models \(llava-1\.5-7b, \d+(\.\d)? GB; llava-1\.5-13b, \d+(\.\d)? GB\) are in the model manager\.$/);
     expect(await downloads.filter({ hasText: 'blip-base' }).first().getByTestId('download-size').textContent()).toMatch(/^\d+(\.\d)? (MB|GB)$/);
@@ -102,7 +104,7 @@ describe.sequential('library page in Chromium, backed by a real core', () => {
     expect(phases.at(-1)).toBe('done');
 
     // Reads (listing photos, counts, jobs, models, settings) come and go with the UI; what changed the library is exactly this.
-    const READS = /^(photos\.|library\.(listRoots|status)$|jobs\.(status|failures)$|models\.list$|settings\.get$)/;
+    const READS = /^(photos\.|library\.(listRoots|status)$|jobs\.(status|failures)$|models\.list$|settings\.get$|embeddings\.status$)/;
     expect(h.calls.filter((c) => !READS.test(c.channel))).toEqual([
       { channel: 'dialog.pickFolder', ok: true },
       { channel: 'library.addRoot', ok: true },

@@ -46,7 +46,7 @@ describe.sequential('model manager and settings', () => {
   it('lists the known packs with their download sizes and source repos', async () => {
     await h.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Models' }).click();
     await h.page.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
-    await expect.poll(() => h.page.getByTestId('model-card').count()).toBe(6);
+    await expect.poll(() => h.page.getByTestId('model-card').count()).toBe(7); // BLIP base, large, VQA, ITM (retrieval) and three LLaVA packs
     expect(await status('blip-base')).toBe('Not installed');
     expect(await card('blip-base').getByTestId('model-size').textContent()).toMatch(/^about \d+(\.\d)? (MB|GB)$/);
     expect(await card('blip-base').locator('.model-card__repo').textContent()).toBe('Salesforce/blip-image-captioning-base @ main');

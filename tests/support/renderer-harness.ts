@@ -24,7 +24,7 @@ import { RENDERER_ENTRY, RENDERER_ROOT, rendererPlugins } from '../../electron.v
 import { createAppHandlers, type AppHandlers } from '../../src/main/app/app-handlers';
 import { mediaResponse } from '../../src/main/app/media-response';
 import { dispatch } from '../../src/main/core/api-handlers';
-import { openCore, type Core } from '../../src/main/core/core';
+import { openCore, type Core, type OpenCoreOptions } from '../../src/main/core/core';
 import { FolderGrants } from '../../src/main/core/grants/folder-grants';
 import { ipcEvent, type EventName, type EventOf, type FolderPurpose } from '../../src/shared/api';
 
@@ -48,6 +48,8 @@ export interface RendererHarnessOptions {
   overrides?: Partial<AppHandlers>;
   viewport?: { width: number; height: number };
   colorScheme?: 'light' | 'dark';
+  /** More options for the core the page talks to (e.g. `retrieval`: the model search by meaning uses). */
+  coreOptions?: Omit<OpenCoreOptions, 'dataDir'>;
 }
 
 export interface RendererHarness {
@@ -156,7 +158,7 @@ export async function startRendererHarness(opts: RendererHarnessOptions = {}): P
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
   const { dir: staticDir, bridgeScript } = await buildRenderer();
-  const core = openCore({ dataDir });
+  const core = openCore({ ...opts.coreOptions, dataDir });
   let pickedFolder: string | null = null;
   const pickerPurposes: FolderPurpose[] = [];
   const grants = new FolderGrants();

@@ -7,11 +7,12 @@ import { kindFromConfig, onnxVariants } from '../../src/main/core/models/pack-la
 import { etaSeconds, RateMeter } from '../../src/main/core/models/transfer-progress';
 
 describe('known packs', () => {
-  it('registers the four packs with their repos and kinds', () => {
+  it('registers the known packs with their repos and kinds', () => {
     expect(KNOWN_PACKS.map((p) => [p.name, p.kind, p.repo, p.revision])).toEqual([
       ['blip-base', 'blip-caption', 'Salesforce/blip-image-captioning-base', 'main'],
       ['blip-large', 'blip-caption', 'Salesforce/blip-image-captioning-large', 'main'],
       ['blip-vqa-base', 'blip-vqa', 'Salesforce/blip-vqa-base', 'main'],
+      ['blip-itm-base-coco', 'blip-retrieval', 'Salesforce/blip-itm-base-coco', 'main'],
       ['llava-interleave-qwen-0.5b', 'llava', 'llava-hf/llava-interleave-qwen-0.5b-hf', 'main'],
       ['llava-1.5-7b', 'llava', 'llava-hf/llava-1.5-7b-hf', 'main'],
       ['llava-1.5-13b', 'llava', 'llava-hf/llava-1.5-13b-hf', 'main'],
@@ -44,6 +45,7 @@ describe('known packs', () => {
   it('tells BLIP captioning, BLIP VQA and LLaVA apart by config.json', () => {
     expect(kindFromConfig({ model_type: 'blip', architectures: ['BlipForConditionalGeneration'] })).toBe('blip-caption');
     expect(kindFromConfig({ architectures: ['BlipForQuestionAnswering'] })).toBe('blip-vqa');
+    expect(kindFromConfig({ model_type: 'blip', architectures: ['BlipForImageTextRetrieval'] })).toBe('blip-retrieval');
     expect(kindFromConfig({ model_type: 'llava' })).toBe('llava');
     expect(kindFromConfig({ model_type: 'bert' })).toBeNull();
   });

@@ -126,7 +126,7 @@ describe('import a hand-copied folder', () => {
 describe('list, resolve, remove', () => {
   it('lists known packs with their state and imported ones with their size on disk', async () => {
     const before = await store.list();
-    expect(before.map((e) => e.name)).toEqual(['blip-base', 'blip-large', 'blip-vqa-base', 'llava-interleave-qwen-0.5b', 'llava-1.5-7b', 'llava-1.5-13b']);
+    expect(before.map((e) => e.name)).toEqual(['blip-base', 'blip-large', 'blip-vqa-base', 'blip-itm-base-coco', 'llava-interleave-qwen-0.5b', 'llava-1.5-7b', 'llava-1.5-13b']);
     expect(before.every((e) => e.status === 'not-installed' && e.bytesOnDisk === 0 && (e.downloadBytes ?? 0) > 1e8)).toBe(true);
 
     const src = writeFolder(join(tmp, 'copy'), fakeBlipRepo());

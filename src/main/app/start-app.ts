@@ -67,6 +67,8 @@ export function startApp(): void {
       appUrl,
     );
     forwardEvents(core.events);
+    // Search by meaning (on by default once its pack is installed): photos are read after each scan.
+    core.embeddings.embedAutomatically(() => ({ batchSize: core.settings.get().batchSize }));
     let closed = false;
     app.on('will-quit', (event) => {
       // Stop the inference process and close the database before the app goes.

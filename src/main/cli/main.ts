@@ -8,15 +8,18 @@ import { chatCommand } from './commands/chat-command';
 import { exportCommand } from './commands/export-command';
 import { indexCommand } from './commands/index-command';
 import { modelsCommand } from './commands/models';
+import { matchCommand } from './commands/match-command';
 import { searchCommand } from './commands/search-command';
 import { showCommand } from './commands/show-command';
 import { statusCommand } from './commands/status-command';
 import { writeMetadataCommand } from './commands/write-metadata-command';
+import { embedCommand } from './commands/embed-command';
+import { similarCommand } from './commands/similar-command';
 import { terminalText } from './terminal-text';
 
 export const commands: CliCommand[] = [
   indexCommand, searchCommand, showCommand, statusCommand, captionCommand, askCommand, chatCommand, modelsCommand, exportCommand,
-  writeMetadataCommand,
+  writeMetadataCommand, embedCommand, similarCommand, matchCommand,
 ];
 
 const globalOptions: Record<string, OptionSpec> = {

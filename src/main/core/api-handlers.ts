@@ -6,6 +6,8 @@ import { InvalidInputError, TandemError } from './errors';
 import { FolderGrants } from './grants/folder-grants';
 import { keywordSuggestions } from './library/keyword-suggestions';
 import { createMetadataHandlers } from './metadata/metadata-handlers';
+import { createEmbeddingHandlers } from './retrieval/embedding-handlers';
+import { EMBED_KIND } from './retrieval/embed-job-store';
 
 /** Channels the core answers; `dialog.*` belong to the app shell (or the test harness). */
 export type CoreChannel = Exclude<ChannelName, `dialog.${string}`>;
@@ -22,6 +24,8 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
     // Chat channels are bound by the chat service's own handler module.
     ...createChatHandlers(core),
     ...createMetadataHandlers(core),
+    // Search (words fused with meaning) and search by meaning's channels.
+    ...createEmbeddingHandlers(core),
     'library.status': () => core.library.status(),
     'library.listRoots': () => core.library.listRoots(),
     'library.addRoot': ({ grant }) => core.library.addRoot(grants.redeem(grant, 'library')),
@@ -38,7 +42,6 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
       core.metadata.afterEdit([photoId]);
       return core.photos.detail(photoId, core.captions.history(photoId));
     },
-    'search.query': ({ query, filters, page }) => core.search.search(query, filters, page.offset, page.limit),
     'keywords.list': ({ photoId }) => photoKeywords(core, photoId),
     'keywords.vocabulary': ({ prefix, limit }) => (prefix.trim() ? keywordSuggestions(core.db, prefix, limit) : core.keywords.vocabulary(limit)),
     'keywords.add': ({ photoId, keywords }) => {
@@ -94,7 +97,8 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
     },
     'jobs.status': () => ({ counts: core.captioning.jobs.counts(), progress: core.captioning.lastProgress }),
     'jobs.failures': ({ limit }) =>
-      core.captioning.jobs.failures(limit).map((f) => ({
+      // Search by meaning's failures are counted on its settings card: here they would read as failed captioning.
+      core.captioning.jobs.failures(limit).filter((f) => f.kind !== EMBED_KIND).map((f) => ({
         jobId: f.id,
         photoId: f.photo_id,
         relPath: f.rel_path,
@@ -109,6 +113,8 @@ export function createCoreHandlers(core: Core, grants: FolderGrants = new Folder
       if (requeued > 0) core.captioning.startInBackground({ model, settings: app.caption, precision: app.captionPrecision, batchSize: app.batchSize, threads: app.threads });
       // Failed metadata writes (read-only files, …) are in the same list; retrying them needs the write queue running.
       if (requeued > 0 && core.metadata.store.counts().queued > 0) void core.metadata.resumeQueued();
+      // "Retry all" also re-queues failed embeddings (same table); they need the embedding run going.
+      if (requeued > 0 && core.embeddings.jobs.counts().queued > 0) core.embeddings.startInBackground({ batchSize: app.batchSize });
       return { requeued };
     },
     'jobs.prioritize': ({ photoId }) => {

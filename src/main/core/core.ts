@@ -20,6 +20,10 @@ import { ModelStore } from './models/model-store';
 import { workerCompileRunner } from './models/llava-compile-runner';
 import { SettingsStore } from './settings/settings-store';
 import { SearchService } from './search/search-service';
+import { HybridSearch } from './search/hybrid-search';
+import type { EmbeddingBackend } from './retrieval/embedding-backend';
+import { EmbeddingService } from './retrieval/embedding-service';
+import { inferenceEmbeddingBackend } from './retrieval/inference-embedding-backend';
 import { VqaService } from './vqa/vqa-service';
 import { openDatabase, type Db } from './store/database';
 
@@ -39,6 +43,10 @@ export interface Core {
   metadata: MetadataService;
   answers: AnswerStore;
   search: SearchService;
+  /** Search by meaning (issue 11): embeddings of every photo, the vector index, query embeddings. */
+  embeddings: EmbeddingService;
+  /** Words and meaning fused (what `search.query` and `tandem search` use); `search` stays words only. */
+  hybrid: HybridSearch;
   media: MediaService;
   models: ModelStore;
   captioning: CaptionService;
@@ -61,6 +69,11 @@ export interface OpenCoreOptions {
   modelCacheDir?: string;
   /** VQA and LLaVA processes stop after this long unused (default 10 minutes); the captioning one stays for the next run. */
   modelIdleMs?: number;
+  /**
+   * What computes embeddings for search by meaning and where its pack is: the inference process and the installed
+   * pack by default; tests give a fake model and say where it is.
+   */
+  retrieval?: { backend: EmbeddingBackend; locateModel?: (name: string) => string };
 }
 
 export function openCore(opts: OpenCoreOptions): Core {
@@ -93,6 +106,17 @@ export function openCore(opts: OpenCoreOptions): Core {
   const downloads = new ModelDownloads(models, events);
   const answers = new AnswerStore(db);
   const settings = new SettingsStore(db);
+  const embeddings = new EmbeddingService({
+    db,
+    photos,
+    locateModel: opts.retrieval?.locateModel ?? ((name) => models.resolve(name)),
+    settings,
+    events,
+    backend:
+      opts.retrieval?.backend ??
+      inferenceEmbeddingBackend(() => captioning.ensureClient(), { cacheDir: paths.modelCacheDir, threads: () => settings.get().threads }),
+  });
+  const search = new SearchService(db);
   const metadata = new MetadataService({ db, photos, keywords, settings, events, thumbsDir: paths.thumbsDir, workDir: paths.dataDir });
   const idle = opts.modelIdleMs !== undefined ? { idleMs: opts.modelIdleMs } : {};
   const vqa = new VqaService({ answers, modelCacheDir: paths.modelCacheDir, spawnWorker: opts.spawnWorker ?? (() => forkWorker()), ...idle });
@@ -119,7 +143,9 @@ export function openCore(opts: OpenCoreOptions): Core {
     exports,
     metadata,
     answers,
-    search: new SearchService(db),
+    search,
+    embeddings,
+    hybrid: new HybridSearch({ db, words: search, embeddings, photos }),
     media: new MediaService(db, paths.thumbsDir),
     models,
     captioning,
@@ -138,6 +164,8 @@ export function openCore(opts: OpenCoreOptions): Core {
       await chat.close();
       await chatBackends.close();
       await vqa.close();
+      // Embeddings run in the captioning process: stop handing it batches before it closes.
+      embeddings.pause();
       await captioning.close();
       db.close();
     },

@@ -4,8 +4,18 @@ import { useTandem } from './use-tandem';
 
 export type GalleryItem = PhotoSummary | SearchHit;
 
-/** What the grid shows: a search (when `query` has words) or the library, filtered and sorted. */
-export type SourceRequest = { query: string; filters: PhotoFilters; sort: PhotoSort };
+/**
+ * What the grid shows: photos like one photo (`similarTo`, "Find similar photos"), a search (when `query` has words)
+ * or the library, filtered and sorted.
+ */
+export type SourceRequest = {
+  query: string;
+  filters: PhotoFilters;
+  sort: PhotoSort;
+  similarTo?: number;
+  /** The query was submitted (Enter), not just typed: its top hits may be re-ranked by BLIP's matching head. */
+  rerank?: boolean;
+};
 
 /** Items per request: about two screenfuls. Cost grows with the page (the core builds and the IPC copies every row), so a small first page paints sooner. */
 export const PAGE_SIZE = 200;
@@ -92,8 +102,9 @@ export function usePhotoSource(request: SourceRequest, onError: (err: unknown) =
   const fetchPages = useCallback(
     async (req: SourceRequest, page: number, count = 1, limit = PAGE_SIZE * count) => {
       const pageReq = { offset: page * PAGE_SIZE, limit };
+      if (req.similarTo !== undefined) return api.invoke('search.similar', { photoId: req.similarTo, filters: req.filters, page: pageReq });
       const q = req.query.trim();
-      if (q) return api.invoke('search.query', { query: q, filters: req.filters, page: pageReq });
+      if (q) return api.invoke('search.query', { query: q, filters: req.filters, page: pageReq, ...(req.rerank ? { rerank: true } : {}) });
       const r = await api.invoke('photos.list', { filters: req.filters, sort: req.sort, page: pageReq });
       return { ...r, notice: null };
     },

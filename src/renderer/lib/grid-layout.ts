@@ -179,6 +179,30 @@ export function scrollToReveal(rect: { y: number; height: number }, scrollTop: n
   return scrollTop;
 }
 
+/**
+ * Browsers cap an element's height: Chromium (and so Electron) lays out nothing past 2^25 px (about 33.5M) and
+ * Firefox clips near 17.9M. A million photos in rows of five are ~38M px, so past this the scrollable height
+ * is squeezed and scroll positions map to layout positions linearly; near the view, tiles keep their real
+ * spacing (the drawn band is shifted by one offset), as react-virtualized's scaling does.
+ */
+export const MAX_SCROLL_HEIGHT = 15_000_000;
+
+export type ScrollScale = {
+  /** Height of the scrollable canvas. */
+  canvasHeight: number;
+  /** Layout y at the top of the view for a scrollTop. */
+  toLayout(scrollTop: number): number;
+  /** The scrollTop that puts layout y at the top of the view. */
+  toScroll(y: number): number;
+};
+
+export function scrollScale(layoutHeight: number, viewHeight: number, max = MAX_SCROLL_HEIGHT): ScrollScale {
+  if (layoutHeight <= max || max <= viewHeight) return { canvasHeight: layoutHeight, toLayout: (t) => t, toScroll: (y) => y };
+  // Both ends line up: scrollTop 0 is layout 0, the last scrollTop shows the layout's last screenful.
+  const k = (layoutHeight - viewHeight) / (max - viewHeight);
+  return { canvasHeight: max, toLayout: (t) => t * k, toScroll: (y) => y / k };
+}
+
 /** The month an item belongs to in the date-sorted grid: 'YYYY-MM' from its capture date, null when undated. */
 export function monthKey(takenAt: string | null): string | null {
   if (!takenAt) return null;

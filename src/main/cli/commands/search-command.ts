@@ -1,4 +1,4 @@
-import type { PhotoFilters } from '../../../shared/api';
+import type { PhotoFilters, SearchHit } from '../../../shared/api';
 import { openCore } from '../../core/core';
 import type { CliCommand, OptionValues } from '../command';
 import { line, photoLine, printJson } from '../output';
@@ -24,16 +24,38 @@ export const filterOptions = {
   limit: { type: 'string', description: 'how many results (default 50)' },
 } as const;
 
+/** A hit's line: the photo, then why it matched when meaning took part (words are what the caption shows). */
+export function hitLine(p: SearchHit): string {
+  const why =
+    p.matchedBy === 'meaning'
+      ? `  (matches by meaning${p.similarity != null ? `, ${p.similarity.toFixed(2)}` : ''})`
+      : p.matchedBy === 'both'
+        ? '  (words and meaning)'
+        : p.matchedBy === undefined && p.similarity != null
+          ? `  (similarity ${p.similarity.toFixed(2)})`
+          : '';
+  return `${photoLine(p)}${why}`;
+}
+
 export const searchCommand: CliCommand = {
   name: 'search',
-  summary: 'Find photos by caption, tags, chat, file name or folder.',
-  usage: 'search <words…> [--folder F] [--from DATE] [--to DATE] [--captioned|--uncaptioned]',
-  options: filterOptions,
+  summary: 'Find photos by caption, tags, chat, file name or folder, and by meaning where photos are embedded.',
+  usage: 'search <words…> [--words-only] [--folder F] [--from DATE] [--to DATE] [--captioned|--uncaptioned]',
+  options: {
+    ...filterOptions,
+    'words-only': { type: 'boolean', description: 'match words only, not meaning (search by meaning is used when photos are embedded)' },
+    'no-rerank': { type: 'boolean', description: 'do not re-rank the top hits of a long query with BLIP’s matching head' },
+  },
   async run(ctx, positionals, values) {
     const core = openCore({ dataDir: ctx.dataDir });
     try {
       const limit = Math.max(1, Number(values['limit'] ?? 50) || 50);
-      const result = core.search.search(positionals.join(' '), filtersFromOptions(values), 0, limit);
+      const result = await core.hybrid.search(positionals.join(' '), filtersFromOptions(values), 0, limit, {
+        wordsOnly: values['words-only'] === true,
+        rerank: values['no-rerank'] !== true,
+        // A person at a terminal waits for the model to load rather than getting words only.
+        meaningWaitMs: Infinity,
+      });
       if (ctx.json) {
         printJson(ctx, result);
         return 0;
@@ -45,7 +67,7 @@ export const searchCommand: CliCommand = {
         line(ctx, `No photos match “${shown}”.`);
         return 0;
       }
-      for (const p of result.items) line(ctx, photoLine(p));
+      for (const p of result.items) line(ctx, hitLine(p));
       if (result.total > result.items.length) line(ctx, `… ${result.total - result.items.length} more (use --limit).`);
       return 0;
     } finally {

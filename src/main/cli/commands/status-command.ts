@@ -19,6 +19,15 @@ export const statusCommand: CliCommand = {
       line(ctx, `Photos: ${s.photos} (${Object.entries(s.byStatus).map(([k, v]) => `${v} ${k}`).join(', ') || 'none yet'}), ${s.captioned} captioned`);
       if (s.roots.length === 0) line(ctx, 'No library folders yet: tandem index <folder>');
       for (const r of s.roots) line(ctx, `  ${r.path}  ${r.photoCount} photos`);
+      const m = core.embeddings.status();
+      line(
+        ctx,
+        !m.enabled
+          ? 'Search by meaning: off (turn it on in the app’s settings).'
+          : !m.installed
+            ? `Search by meaning: needs the ${m.model} pack (tandem models install ${m.model}).`
+            : `Search by meaning: ${m.embedded} of ${m.photos} photos read with ${m.model}${m.embedded < m.photos ? ' (tandem embed reads the rest)' : ''}.`,
+      );
       return 0;
     } finally {
       await core.close();

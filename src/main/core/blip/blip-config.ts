@@ -7,7 +7,8 @@ import { ModelFileError } from '../errors';
 import type { ActivationName } from '../onnx/blocks';
 import { isSupportedActivation } from '../onnx/blocks';
 
-export type BlipArchitecture = 'captioning' | 'vqa';
+/** 'retrieval' is BlipForImageTextRetrieval (ITC + ITM heads); it is compiled by compile-blip-retrieval.ts. */
+export type BlipArchitecture = 'captioning' | 'vqa' | 'retrieval';
 
 export interface BlipVisionSpec {
   hiddenSize: number;
@@ -115,6 +116,7 @@ class FieldReader {
 const ARCHITECTURES: Record<string, BlipArchitecture> = {
   BlipForConditionalGeneration: 'captioning',
   BlipForQuestionAnswering: 'vqa',
+  BlipForImageTextRetrieval: 'retrieval',
 };
 
 /**
@@ -135,11 +137,13 @@ export function parseBlipConfig(json: unknown, file: string, weightNames?: Reado
     if (!architecture) {
       throw new ModelFileError(
         file,
-        `${file}: architecture ${JSON.stringify(archs[0])} is not supported; Tandem runs BlipForConditionalGeneration (captions) and BlipForQuestionAnswering (answers).`,
+        `${file}: architecture ${JSON.stringify(archs[0])} is not supported; Tandem runs BlipForConditionalGeneration (captions), BlipForQuestionAnswering (answers) and BlipForImageTextRetrieval (search by meaning).`,
       );
     }
   } else if (weightNames) {
-    architecture = [...weightNames].some((n) => n.startsWith('text_encoder.')) ? 'vqa' : 'captioning';
+    // itm_head exists only in BlipForImageTextRetrieval; a text_encoder without it is VQA's question encoder.
+    const names = [...weightNames];
+    architecture = names.includes('itm_head.weight') ? 'retrieval' : names.some((n) => n.startsWith('text_encoder.')) ? 'vqa' : 'captioning';
   } else {
     architecture = 'captioning';
   }

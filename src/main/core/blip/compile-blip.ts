@@ -24,7 +24,7 @@ import { buildTextEncoderGraph } from './text-encoder-graph';
 import { buildVisionGraph } from './vision-graph';
 
 /** Bump when graphs change meaning or layout: old cache entries are then rebuilt. */
-export const BLIP_COMPILER_VERSION = 3;
+export const BLIP_COMPILER_VERSION = 4;
 
 export interface BlipManifest {
   format: 'tandem-blip';
@@ -53,12 +53,12 @@ const GRAPH_FILES = { vision: 'vision.onnx', crossKv: 'cross-kv.onnx', textDecod
 
 
 /** sha256 of a weight file, remembered in the cache folder so a 1 GB checkpoint is hashed once. */
-async function weightFileHash(cacheDir: string, file: string): Promise<string> {
+export async function weightFileHash(cacheDir: string, file: string): Promise<string> {
   const [hash] = await hashSources([file], join(cacheDir, 'source-hashes.json'));
   return hash!.sha256;
 }
 
-async function readConfig(modelDir: string): Promise<{ text: string; json: unknown; file: string }> {
+export async function readConfig(modelDir: string): Promise<{ text: string; json: unknown; file: string }> {
   const file = join(modelDir, 'config.json');
   let text: string | undefined;
   try {
@@ -86,7 +86,7 @@ async function readManifest(dir: string): Promise<BlipManifest | undefined> {
 }
 
 /** Removes temporary build folders left by processes that died mid-build (older than an hour). */
-async function sweepStaleBuilds(cacheDir: string): Promise<void> {
+export async function sweepStaleBuilds(cacheDir: string): Promise<void> {
   const hour = 60 * 60 * 1000;
   for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
     if (!name.startsWith('.tmp-blip-')) continue;
@@ -101,7 +101,12 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
   const quantization = options.quantization ?? 'none';
   const config = await readConfig(modelDir);
   // Validate the config before touching the cache: an unknown model leaves nothing behind.
-  parseBlipConfig(config.json, config.file);
+  if (parseBlipConfig(config.json, config.file).architecture === 'retrieval') {
+    throw new ModelFileError(
+      config.file,
+      `${modelDir} holds a BlipForImageTextRetrieval model (search by meaning): it neither captions nor answers. Use a captioning or question-answering BLIP here.`,
+    );
+  }
   const checkpoint = await findCheckpoint(modelDir);
   await mkdir(cacheDir, { recursive: true });
 

@@ -1,5 +1,15 @@
 import { TandemError } from '../errors';
-import type { AnswerRequest, CaptionRequest, FromWorker, LoadModelRequest, ToWorker } from './protocol';
+import type {
+  AnswerRequest,
+  CaptionRequest,
+  EmbedImagesRequest,
+  EmbedTextsRequest,
+  FromWorker,
+  LoadModelRequest,
+  LoadRetrievalRequest,
+  MatchRequest,
+  ToWorker,
+} from './protocol';
 import { shutdownWorker, type SpawnWorker, type WorkerHandle } from './worker-handle';
 
 /** The inference process ended while requests were in it. */
@@ -10,7 +20,8 @@ export class WorkerCrashedError extends TandemError {
 }
 
 type Reply<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;
-type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; isLoad: boolean };
+/** `load`: which model the request loads (a load that kills the process is not replayed). */
+type Pending = { resolve: (m: FromWorker) => void; reject: (e: Error) => void; load: 'caption' | 'retrieval' | null };
 type Omitted<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /**
@@ -24,6 +35,9 @@ export class InferenceClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private lastLoad: Omit<LoadModelRequest, 'id'> | null = null;
+  /** The retrieval pack (issue 11) loaded beside the captioner, re-sent to a fresh process like `lastLoad`. */
+  private lastRetrievalLoad: Omit<LoadRetrievalRequest, 'id'> | null = null;
+  private retrievalLoadedInCurrentWorker = false;
   private consecutiveCrashes = 0;
   private closing = false;
   /** Called with a reason each time the process dies unexpectedly. */
@@ -53,6 +67,29 @@ export class InferenceClient {
     return this.request({ type: 'answer', ...req }, 'answered');
   }
 
+  /** Opens a BlipForImageTextRetrieval pack in the inference process, beside the captioner. */
+  async loadRetrieval(req: Omit<LoadRetrievalRequest, 'id' | 'type'>): Promise<Reply<'retrieval-loaded'>> {
+    this.lastRetrievalLoad = { type: 'load-retrieval', ...req };
+    return this.request({ type: 'load-retrieval', ...req }, 'retrieval-loaded');
+  }
+
+  /** ITC embeddings of photos; a photo that cannot be read comes back `ok: false` with its reason. */
+  async embedImages(req: Omit<EmbedImagesRequest, 'id' | 'type'>): Promise<Reply<'images-embedded'>> {
+    await this.ensureRetrieval();
+    return this.request({ type: 'embed-images', ...req }, 'images-embedded');
+  }
+
+  async embedTexts(req: Omit<EmbedTextsRequest, 'id' | 'type'>): Promise<Reply<'texts-embedded'>> {
+    await this.ensureRetrieval();
+    return this.request({ type: 'embed-texts', ...req }, 'texts-embedded');
+  }
+
+  /** ITM match probabilities of `texts` against the image at `path`. */
+  async match(req: Omit<MatchRequest, 'id' | 'type'>): Promise<Reply<'matched'>> {
+    await this.ensureRetrieval();
+    return this.request({ type: 'match', ...req }, 'matched');
+  }
+
   /** Stops the process for good. */
   async close(): Promise<void> {
     this.closing = true;
@@ -73,6 +110,13 @@ export class InferenceClient {
     }
   }
 
+  private async ensureRetrieval(): Promise<void> {
+    await this.ensureWorker();
+    if (!this.retrievalLoadedInCurrentWorker && this.lastRetrievalLoad) {
+      await this.request({ ...this.lastRetrievalLoad }, 'retrieval-loaded');
+    }
+  }
+
   private async ensureWorker(): Promise<void> {
     if (this.closing) throw new TandemError('worker_closed', 'The inference process has been shut down.');
     if (!this.ready) this.ready = this.start();
@@ -84,6 +128,7 @@ export class InferenceClient {
     const worker = this.spawn();
     this.worker = worker;
     this.loadedInCurrentWorker = false;
+    this.retrievalLoadedInCurrentWorker = false;
     await new Promise<void>((resolve, reject) => {
       let started = false;
       worker.onMessage((m) => {
@@ -94,6 +139,10 @@ export class InferenceClient {
         }
         if (m.type === 'loaded') {
           this.loadedInCurrentWorker = true;
+          this.consecutiveCrashes = 0;
+        }
+        if (m.type === 'retrieval-loaded') {
+          this.retrievalLoadedInCurrentWorker = true;
           this.consecutiveCrashes = 0;
         }
         const id = 'id' in m ? m.id : null;
@@ -115,9 +164,13 @@ export class InferenceClient {
         // A process that dies while loading a model (a hostile file stopped by the load watchdog, or one too big
         // for memory) would die again on every retry: the model is forgotten, and the caller's next use must load
         // it again deliberately.
-        if (inFlight.some((p) => p.isLoad)) {
+        if (inFlight.some((p) => p.load === 'caption')) {
           this.lastLoad = null;
           this.loadedInCurrentWorker = false;
+        }
+        if (inFlight.some((p) => p.load === 'retrieval')) {
+          this.lastRetrievalLoad = null;
+          this.retrievalLoadedInCurrentWorker = false;
         }
         if (!this.closing) {
           this.consecutiveCrashes++;
@@ -134,7 +187,8 @@ export class InferenceClient {
     const worker = this.worker;
     if (!worker) throw new WorkerCrashedError('it stopped before the request was sent');
     const reply = await new Promise<FromWorker>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, isLoad: message.type === 'load' });
+      const load = message.type === 'load' ? 'caption' : message.type === 'load-retrieval' ? 'retrieval' : null;
+      this.pending.set(id, { resolve, reject, load });
       worker.send({ ...message, id } as ToWorker);
     });
     if (reply.type !== expect) throw new TandemError('protocol', `Expected ${expect} from the inference process, got ${reply.type}.`);

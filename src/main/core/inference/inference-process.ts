@@ -10,6 +10,7 @@ import { errorMessage, TandemError } from '../errors';
 import { isLlavaMessage, LlavaWorker } from '../llava/llava-worker';
 import { isLlavaCompileMessage, LlavaCompileHost } from '../models/llava-compile-host';
 import { findCheckpoint } from '../weights/load-checkpoint';
+import { RetrievalHandler } from './retrieval-handler';
 import { modelLoadTimeoutMs, withLoadDeadline } from './load-deadline';
 import type { CaptionItemResult, CaptionRequest, FromWorker, ToWorker } from './protocol';
 
@@ -50,9 +51,13 @@ type Prepared = { item: CaptionRequest['items'][number]; pixels: DecodedRgb } | 
 class Worker {
   private model: BlipEngine | null = null;
   private modelKey = '';
+  /** Fast (int8) captioning also decodes JPEGs with shrink-on-load (image-decode.ts); exact fp32 never does. */
+  private fastDecode = false;
   private readonly aborts = new Map<number, AbortController>();
   /** Inference runs one request at a time; decoding of queued requests starts at once and overlaps it. */
   private chain: Promise<void> = Promise.resolve();
+  /** The BLIP retrieval engine (issue 11), loaded beside the captioner and run on the same queue. */
+  private readonly retrieval = new RetrievalHandler((m) => this.io.send(m), checkpointFileFor);
 
   constructor(private readonly io: Channel) {}
 
@@ -91,6 +96,7 @@ class Worker {
             },
           );
           this.modelKey = key;
+          this.fastDecode = precision === 'int8';
           this.io.send({ type: 'loaded', id: m.id, model: m.model, loadMs: performance.now() - t0, compiled });
         });
         return;
@@ -113,12 +119,21 @@ class Worker {
           this.io.send({ type: 'answered', id: m.id, answer: out.text, ms: performance.now() - t0 });
         });
         return;
+      case 'load-retrieval':
+      case 'embed-images':
+      case 'embed-texts':
+      case 'match': {
+        const work = this.retrieval.handle(m);
+        this.enqueue(m.id, work);
+        return;
+      }
       case 'cancel':
         this.aborts.get(m.id)?.abort(new TandemError('cancelled', 'Cancelled.'));
         return;
       case 'shutdown':
         void this.chain.finally(async () => {
           await this.model?.dispose();
+          await this.retrieval.dispose();
           process.exit(0);
         });
         return;
@@ -148,7 +163,7 @@ class Worker {
     const out: Prepared[] = [];
     for (const item of m.items) {
       try {
-        out.push({ item, pixels: await modelPixels(item.path, cfg) });
+        out.push({ item, pixels: await modelPixels(item.path, cfg, { fastDecode: this.fastDecode }) });
       } catch (err) {
         out.push({ item, error: errorMessage(err) });
       }
@@ -196,7 +211,7 @@ io.onMessage((m) => (isLlavaCompileMessage(m) ? compiler.handle(m) : isLlavaMess
 if (process.env['TANDEM_TEST_CRASH_ON']) {
   const needle = process.env['TANDEM_TEST_CRASH_ON'];
   io.onMessage((m) => {
-    if (m.type === 'caption' && m.items.some((i) => i.path.includes(needle))) process.kill(process.pid, 'SIGKILL');
+    if ((m.type === 'caption' || m.type === 'embed-images') && m.items.some((i) => i.path.includes(needle))) process.kill(process.pid, 'SIGKILL');
   });
 }
 io.send({ type: 'ready', pid: process.pid });

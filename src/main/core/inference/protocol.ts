@@ -33,8 +33,48 @@ export interface AnswerRequest {
   settings: CaptionSettings;
 }
 
+/** Opens a `BlipForImageTextRetrieval` pack beside the captioner (issue 11); see retrieval/retrieval-engine.ts. */
+export interface LoadRetrievalRequest {
+  type: 'load-retrieval';
+  id: number;
+  model: string;
+  modelDir: string;
+  cacheDir: string;
+  threads: number;
+  precision?: CaptionPrecision;
+}
+
+/** ITC image embeddings for library photos; a photo that cannot be read fails alone, the rest are embedded. */
+export interface EmbedImagesRequest {
+  type: 'embed-images';
+  id: number;
+  items: { jobId: number; photoId: number; path: string }[];
+}
+
+export interface EmbedTextsRequest {
+  type: 'embed-texts';
+  id: number;
+  texts: string[];
+}
+
+/** ITM match probabilities of several texts against one image (a library photo or any file, as `tandem match`). */
+export interface MatchRequest {
+  type: 'match';
+  id: number;
+  path: string;
+  texts: string[];
+}
+
+export type EmbedItemResult =
+  | { jobId: number; photoId: number; ok: true; vector: number[] }
+  | { jobId: number; photoId: number; ok: false; error: string };
+
 export type ToWorker =
   | LoadModelRequest
+  | LoadRetrievalRequest
+  | EmbedImagesRequest
+  | EmbedTextsRequest
+  | MatchRequest
   | CaptionRequest
   | AnswerRequest
   | { type: 'cancel'; id: number }
@@ -51,6 +91,10 @@ export type FromWorker =
   | { type: 'loaded'; id: number; model: string; loadMs: number; compiled: boolean }
   | { type: 'captioned'; id: number; results: CaptionItemResult[]; decodeMs: number; inferMs: number }
   | { type: 'answered'; id: number; answer: string; ms: number }
+  | { type: 'retrieval-loaded'; id: number; model: string; dimensions: number; loadMs: number; compiled: boolean }
+  | { type: 'images-embedded'; id: number; results: EmbedItemResult[]; decodeMs: number; inferMs: number }
+  | { type: 'texts-embedded'; id: number; vectors: number[][] }
+  | { type: 'matched'; id: number; probabilities: number[] }
   | { type: 'cancelled'; id: number }
   | { type: 'error'; id: number | null; code: string; message: string }
   | LlavaFromWorker

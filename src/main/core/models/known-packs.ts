@@ -150,6 +150,16 @@ export const KNOWN_PACKS: readonly ModelPack[] = [
     files: blipFiles(1_540 * MB),
   },
   {
+    // Search by meaning (issue 11): ITC embeddings for recall, the ITM head to re-rank. Same file layout as the
+    // captioners: config, BLIP preprocessor, BERT tokenizer files, one weight file (safetensors preferred).
+    name: 'blip-itm-base-coco',
+    kind: 'blip-retrieval',
+    repo: 'Salesforce/blip-itm-base-coco',
+    revision: 'main',
+    description: 'BLIP image–text retrieval, base, COCO (search by meaning, find similar photos)',
+    files: blipFiles(895 * MB),
+  },
+  {
     name: 'llava-interleave-qwen-0.5b',
     kind: 'llava',
     repo: 'llava-hf/llava-interleave-qwen-0.5b-hf',

@@ -4,9 +4,10 @@
  * pack-like record in the models table.
  */
 
-export type ModelKind = 'blip-caption' | 'blip-vqa' | 'llava';
+/** 'blip-retrieval': BlipForImageTextRetrieval, search by meaning (issue 11). */
+export type ModelKind = 'blip-caption' | 'blip-vqa' | 'blip-retrieval' | 'llava';
 
-export const MODEL_KINDS: readonly ModelKind[] = ['blip-caption', 'blip-vqa', 'llava'];
+export const MODEL_KINDS: readonly ModelKind[] = ['blip-caption', 'blip-vqa', 'blip-retrieval', 'llava'];
 
 export function isModelKind(value: string): value is ModelKind {
   return (MODEL_KINDS as readonly string[]).includes(value);

@@ -94,6 +94,7 @@ export function kindFromConfig(config: ModelConfig): ModelKind | null {
   const architectures = Array.isArray(config.architectures) ? config.architectures.filter((a): a is string => typeof a === 'string') : [];
   const modelType = typeof config.model_type === 'string' ? config.model_type : '';
   if (modelType === 'blip' || architectures.some((a) => a.startsWith('Blip'))) {
+    if (architectures.includes('BlipForImageTextRetrieval')) return 'blip-retrieval';
     return architectures.includes('BlipForQuestionAnswering') ? 'blip-vqa' : 'blip-caption';
   }
   if (modelType === 'llava' || architectures.includes('LlavaForConditionalGeneration')) return 'llava';

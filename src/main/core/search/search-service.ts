@@ -27,8 +27,13 @@ export const SEARCH_WINDOW = 5000;
  */
 const SMALL_FOLDER = 5000;
 
-/** rankByWords scores the words' photos only when the filters keep at least 1 in this many of them. */
-const RANK_BY_WORDS_SPREAD = 4;
+/**
+ * rankWithin ranks a filtered search from its words alone when the words match at most this many photos.
+ * Its cost is two walks of the words' posting lists (the probe and the rank statement) plus bm25's own
+ * pass over them; past ~20k rows that costs more than ranking the whole match with its facet tokens
+ * (measured at 1M: "talking" in a date range 9.6 → 2.5 ms; "table", 50k+ rows, 25 → 41 ms).
+ */
+const RANK_WITHIN_WORDS = 20_000;
 
 interface Where {
   sql: string[];
@@ -84,11 +89,43 @@ const ORDER: Record<PhotoSort, string> = {
 
 const SORT_TAKEN_EXPR = "coalesce(p.taken_at, strftime('%Y-%m-%dT%H:%M:%S', p.mtime_ms / 1000, 'unixepoch'))";
 
+/** Each sort as its key expression and direction (id breaks ties the same way), for seeking from a known row. */
+const SORT_KEY: Record<PhotoSort, { expr: string; desc: boolean }> = {
+  taken: { expr: SORT_TAKEN_EXPR, desc: true },
+  name: { expr: 'p.file_name COLLATE NOCASE', desc: false },
+  added: { expr: 'p.id', desc: true },
+};
+
+/** The same order walked backwards, for a page just before a known row. */
+const REVERSED_ORDER: Record<PhotoSort, string> = {
+  taken: `${SORT_TAKEN_EXPR} ASC, p.id ASC`,
+  name: 'p.file_name COLLATE NOCASE DESC, p.id DESC',
+  added: 'p.id ASC',
+};
+
+/** A row whose position in a list is known: its sort key and id. */
+export interface ListMark {
+  key: string | number | null;
+  id: number;
+}
+
 export interface ListHints {
   /** Photos in the filtered folder (from photo_counts); decides which index serves a folder filter. */
   folderSize?: number;
   /** The date sort keys a big folder spans (from photo_counts): where its page starts in the sort index. */
   folderSpan?: { lo: string; hi: string };
+  /**
+   * Start the page from a row whose position is known instead of counting rows from the top: 'after' pages
+   * forward from just after it, 'before' walks backwards from just before it (the rows come out reversed).
+   */
+  seek?: { mark: ListMark; direction: 'after' | 'before' };
+  /** The page is far down the list and no mark is near: count the rows above it in the sort index alone. */
+  deep?: boolean;
+}
+
+/** No filter but the default one (every photo not missing): the whole library, as the gallery opens. */
+function isWholeLibrary(f: PhotoFilters): boolean {
+  return f.rootId === undefined && !f.folder && !f.takenFrom && !f.takenTo && !f.problems && f.captioned === undefined && !(f.status && f.status.length > 0);
 }
 
 /** The statements behind list(): a count, and a page taking @limit and @offset. */
@@ -117,11 +154,34 @@ export function listQuery(
       w.params['spanHi'] = hints.folderSpan.hi;
     }
   }
+  let order = ORDER[sort];
+  if (hints.seek) {
+    // Spelled as a range on the sort key (the index seeks to it) plus the tie-break on id.
+    const { expr, desc } = SORT_KEY[sort];
+    const forward = hints.seek.direction === 'after';
+    const [gt, ge] = forward === desc ? ['<', '<='] : ['>', '>='];
+    w.sql.push(sort === 'added' ? `p.id ${gt} @markId` : `${expr} ${ge} @markKey AND (${expr} ${gt} @markKey OR p.id ${gt} @markId)`);
+    if (sort !== 'added') w.params['markKey'] = hints.seek.mark.key;
+    w.params['markId'] = hints.seek.mark.id;
+    if (!forward) order = REVERSED_ORDER[sort];
+  }
   const where = w.sql.length ? `WHERE ${w.sql.join(' AND ')}` : '';
+  const select = `SELECT ${SUMMARY_COLUMNS}, ${SORT_KEY[sort].expr} AS sort_key FROM photos p JOIN roots r ON r.id = p.root_id`;
+  if (hints.deep && !hints.seek && isWholeLibrary(filters)) {
+    // OFFSET steps over every row above the page; with the status test on the photo row that is one table
+    // lookup per row (0.53 s at 500,000 of a million). Spelled as "not one of the few missing photos", the
+    // sort index alone answers it (0.26 s), and only the page's rows are read.
+    return {
+      countSql: `SELECT count(*) AS n FROM photos p ${countWhere}`,
+      pageSql: `${select} WHERE p.id IN (SELECT p.id FROM photos p WHERE p.id NOT IN (SELECT id FROM photos WHERE status = 'missing')
+           ORDER BY ${order} LIMIT @limit OFFSET @offset) ORDER BY ${order}`,
+      params: w.params,
+    };
+  }
   return {
     countSql: `SELECT count(*) AS n FROM photos p ${countWhere}`,
-    pageSql: `SELECT ${SUMMARY_COLUMNS} FROM photos p JOIN roots r ON r.id = p.root_id ${where}
-         ORDER BY ${ORDER[sort]} LIMIT @limit OFFSET @offset`,
+    pageSql: `${select} ${where}
+         ORDER BY ${order} LIMIT @limit OFFSET @offset`,
     params: w.params,
   };
 }
@@ -147,17 +207,66 @@ function countsClauses(f: PhotoFilters): { sql: string[]; params: Record<string,
   return { sql, params };
 }
 
+/** Searches whose result set is kept for their next pages (each at most SEARCH_WINDOW ids and ranks). */
+const KEPT_SEARCHES = 8;
+
+/** What a search found, kept so that scrolling through its results does not find it again page by page. */
+interface KeptSearch {
+  total: number;
+  /** More than SEARCH_WINDOW photos match: pages are the newest first. */
+  more: boolean;
+  /** The matches (ascending ids) when there are at most SEARCH_WINDOW. */
+  ids: number[] | null;
+  /** Every match in rank order, once a page past the first was asked for (the first page ranks only itself). */
+  ranked: { id: number; rank: number }[] | null;
+}
+
+/** Pages from here on look for a mark to seek from; nearer the top, OFFSET is as cheap. */
+const MARK_MIN_OFFSET = 2000;
+/** Marks kept for the list being browsed (two per page served). */
+const MAX_MARKS = 2000;
+
+/**
+ * The mark to start a page [offset, offset + limit) from, and how many rows to skip from it: the nearest one
+ * before the page (read forward) or after it (read backwards), if it is nearer than the top of the list.
+ */
+export function nearestMark(
+  marks: ReadonlyMap<number, ListMark>,
+  offset: number,
+  limit: number,
+): { mark: ListMark; direction: 'after' | 'before'; skip: number } | null {
+  let best: { mark: ListMark; direction: 'after' | 'before'; skip: number } | null = null;
+  for (const [at, mark] of marks) {
+    const candidate =
+      at < offset
+        ? { mark, direction: 'after' as const, skip: offset - at - 1 }
+        : at >= offset + limit
+          ? { mark, direction: 'before' as const, skip: at - offset - limit }
+          : null;
+    if (candidate && (best === null || candidate.skip < best.skip)) best = candidate;
+  }
+  return best !== null && best.skip < offset ? best : null;
+}
+
 /** Both on by default; the bench turns them off to time the same service without them. */
 export interface SearchOptions {
   /** Search long prefixes as their whole words (search-terms.ts). */
   expandPrefixes?: boolean;
-  /** Rank a filtered search from its words alone when they are few (rankByWords). */
+  /** Rank a filtered search from its words alone, scoring only its matches, when the words are few enough (rankWithin). */
   rankByWords?: boolean;
+  /** How many photos the words may match for rankWithin (default RANK_WITHIN_WORDS); tests lower it to reach the fallback. */
+  rankWithinWords?: number;
+  /** Keep recent searches' results for their next pages (on by default; the bench times fresh searches). */
+  keepSearches?: boolean;
 }
 
 export class SearchService {
   private readonly expand: ((prefix: string) => string[] | null) | undefined;
   private readonly rankFilteredByWords: boolean;
+  private readonly rankWithinWords: number;
+  private marks: { key: string; marks: Map<number, ListMark> } | null = null;
+  private readonly kept = new Map<string, KeptSearch>();
+  private readonly keepSearches: boolean;
 
   constructor(
     private readonly db: Db,
@@ -166,6 +275,8 @@ export class SearchService {
     ensureSearchIndex(db);
     this.expand = options.expandPrefixes === false ? undefined : (prefix) => expandPrefix(db, prefix);
     this.rankFilteredByWords = options.rankByWords !== false;
+    this.rankWithinWords = options.rankWithinWords ?? RANK_WITHIN_WORDS;
+    this.keepSearches = options.keepSearches !== false;
   }
 
   list(filters: PhotoFilters, sort: PhotoSort, offset: number, limit: number): PhotoPage {
@@ -177,10 +288,41 @@ export class SearchService {
       hints.folderSize = folderSize;
       if (folderSize > SMALL_FOLDER && sort === 'taken') hints.folderSpan = this.folderSpan(filters.folder!);
     }
+    const marks = this.listMarks(filters, sort);
+    const near = offset >= MARK_MIN_OFFSET ? nearestMark(marks, offset, limit) : null;
+    if (near) hints.seek = { mark: near.mark, direction: near.direction };
+    else if (offset >= MARK_MIN_OFFSET) hints.deep = true;
     const q = listQuery(filters, sort, hints);
     const total = this.countPhotos(filters) ?? (this.db.prepare(q.countSql).get(q.params) as { n: number }).n;
-    const rows = this.db.prepare(q.pageSql).all({ ...q.params, limit, offset }) as SummaryRow[];
+    let rows = this.db.prepare(q.pageSql).all({ ...q.params, limit, offset: near ? near.skip : offset }) as (SummaryRow & { sort_key: string | number | null })[];
+    if (near?.direction === 'before') rows = rows.reverse();
+    if (rows.length > 0) {
+      const first = rows[0]!;
+      const last = rows[rows.length - 1]!;
+      // A photo without a date sorts by its file time, so a key is never null; should one be, it is not a mark.
+      if (first.sort_key !== null) marks.set(offset, { key: first.sort_key, id: first.id });
+      if (last.sort_key !== null) marks.set(offset + rows.length - 1, { key: last.sort_key, id: last.id });
+      if (marks.size > MAX_MARKS) marks.delete(marks.keys().next().value!);
+    }
     return { total, items: rows.map(toSummary) };
+  }
+
+  /**
+   * Rows at known positions of the list being browsed (first and last of each page served), so the next page
+   * nearby seeks from one of them instead of stepping over every row before it: OFFSET walks the sort index
+   * and looks each row up, 0.5 s for a page at 500,000 of a million photos; from a mark it is a page's work.
+   * Marks last while the result set and the data are the same: any write (this connection's total_changes(),
+   * another's data_version) starts afresh.
+   */
+  private listMarks(filters: PhotoFilters, sort: PhotoSort): Map<number, ListMark> {
+    const key = `${this.dataVersion()} ${sort} ${JSON.stringify(filters)}`;
+    if (this.marks?.key !== key) this.marks = { key, marks: new Map() };
+    return this.marks.marks;
+  }
+
+  /** Changes with any write to the database: this connection's (total_changes()) or another's (data_version). */
+  private dataVersion(): string {
+    return `${this.db.prepare('PRAGMA data_version').pluck().get() as number}:${this.db.prepare('SELECT total_changes()').pluck().get() as number}`;
   }
 
   /** The date sort keys a folder and its subfolders span, from photo_counts (a bound: it only widens). */
@@ -213,25 +355,24 @@ export class SearchService {
   }
 
   /**
-   * A filtered search's page ranked from its words alone, when they match at most SEARCH_WINDOW photos:
-   * bm25 reads every posting list of the query in full, the filters' facet tokens too ("c1" is most of a
-   * library: "mountain" captioned took 31 ms to rank, "mountain" alone 7 ms). The facets weigh 0, so each
-   * photo's score is the same either way; the matches are the window's rows. null when the words are broad
-   * or the filters keep only a small share of their photos.
+   * A filtered search's page ranked from its words alone, scoring only the photos that matched: bm25 reads
+   * every posting list of the query in full, the filters' facet tokens too ("c1" is most of a library, a
+   * date range is dozens of day, month and year tokens), and scores each row against every one of them.
+   * The facets weigh 0, so each photo's score is the same either way (tested). `+rowid` keeps the id test
+   * out of FTS5's xBestIndex: as a rowid constraint it would become one FTS5 query per id, each paying
+   * bm25's full pass again. null when the words match more than rankWithinWords photos.
    */
-  private rankByWords(words: string, matches: number[], offset: number, limit: number): { id: number; rank: number }[] | null {
+  private rankWithin(words: string, matches: number[], offset: number, limit: number): { id: number; rank: number }[] | null {
     const match = `${TEXT_COLUMNS} : (${words})`;
-    const some = this.db.prepare(`SELECT rowid FROM photo_fts WHERE photo_fts MATCH ? LIMIT ${SEARCH_WINDOW + 1}`).pluck().all(match);
-    // Scoring costs ~1.5 µs a row: when the filters keep few of the words' photos ("tie" in one year, 82
-    // of ~4,000), reading the facets' posting lists is the cheaper way.
-    if (some.length > SEARCH_WINDOW || some.length > RANK_BY_WORDS_SPREAD * matches.length) return null;
-    const wanted = new Set(matches);
-    const ranked = (this.db.prepare(`SELECT rowid AS id, bm25(photo_fts, ${BM25_WEIGHTS}) AS rank FROM photo_fts WHERE photo_fts MATCH ?`).all(match) as {
-      id: number;
-      rank: number;
-    }[]).filter((r) => wanted.has(r.id));
-    ranked.sort((a, b) => a.rank - b.rank || b.id - a.id);
-    return ranked.slice(offset, offset + limit);
+    const some = this.db.prepare(`SELECT rowid FROM photo_fts WHERE photo_fts MATCH ? LIMIT ${this.rankWithinWords + 1}`).pluck().all(match);
+    if (some.length > this.rankWithinWords) return null;
+    return this.db
+      .prepare(
+        `SELECT rowid AS id, bm25(photo_fts, ${BM25_WEIGHTS}) AS rank FROM photo_fts
+         WHERE photo_fts MATCH @match AND +rowid IN (SELECT value FROM json_each(@ids))
+         ORDER BY rank, rowid DESC LIMIT @limit OFFSET @offset`,
+      )
+      .all({ match, ids: JSON.stringify(matches), limit, offset }) as { id: number; rank: number }[];
   }
 
   search(query: string, filters: PhotoFilters, offset: number, limit: number): SearchResult {
@@ -250,26 +391,49 @@ export class SearchService {
     const where = ['photo_fts MATCH @match', ...w.sql].join(' AND ');
     const params = { ...w.params, match };
     try {
-      // The newest SEARCH_WINDOW + 1 matches, walked down FTS5's own rowid order and cut by LIMIT (a rowid
-      // range constraint is not cut short: "a" with rowid >= x took 36 ms, the LIMIT walk 2 ms).
-      const newest = this.db
-        .prepare(`SELECT photo_fts.rowid FROM photo_fts ${join} WHERE ${where} ORDER BY photo_fts.rowid DESC LIMIT ${SEARCH_WINDOW + 1}`)
-        .pluck()
-        .all(params) as number[];
-      const more = newest.length > SEARCH_WINDOW;
-      const total = Math.min(newest.length, SEARCH_WINDOW);
+      // The next page of a search just made reads what that search found (scrolling through results asks
+      // for page after page of the same search); any write to the database forgets it.
+      const keptKey = `${this.dataVersion()} ${this.rankFilteredByWords ? 'w' : '-'} ${where} ${JSON.stringify(params)}`;
+      let found = this.kept.get(keptKey);
+      if (found) {
+        this.kept.delete(keptKey); // most recently used last
+      } else {
+        // Up to SEARCH_WINDOW + 1 matches in FTS5's own (ascending) rowid order, cut by LIMIT: enough to tell a
+        // narrow search (ranked) from a broad one (newest first). Ascending, because FTS5's newest-first walk
+        // costs up to twice as much where it reads positions: "a woman standing" at 1M took 15 ms newest first
+        // and 8 ms in rowid order. A broad search then walks newest first only as far as its page.
+        const some = this.db
+          .prepare(`SELECT photo_fts.rowid FROM photo_fts ${join} WHERE ${where} LIMIT ${SEARCH_WINDOW + 1}`)
+          .pluck()
+          .all(params) as number[];
+        const more = some.length > SEARCH_WINDOW;
+        found = { total: Math.min(some.length, SEARCH_WINDOW), more, ids: more ? null : some, ranked: null };
+      }
+      if (this.keepSearches) this.kept.set(keptKey, found);
+      if (this.kept.size > KEPT_SEARCHES) this.kept.delete(this.kept.keys().next().value!);
+      const { total, more, ids: matches } = found;
+      const words = parsed.match;
       if (total === 0 || offset >= total) return { query, total, items: [], notice: parsed.notice };
-      // Up to the window, bm25 ranks. Past it, newest first: bm25 first reads every posting list of every
+      // Up to the window, bm25 ranks: the first page ranks only itself; a later page ranks every match once.
+      const rank = (from: number, count: number): { id: number; rank: number }[] =>
+        (facets.expr !== null && this.rankFilteredByWords && matches ? this.rankWithin(words, matches, from, count) : null) ??
+        (this.db
+          .prepare(
+            `SELECT photo_fts.rowid AS id, bm25(photo_fts, ${BM25_WEIGHTS}) AS rank FROM photo_fts ${join}
+             WHERE ${where} ORDER BY rank, photo_fts.rowid DESC LIMIT @limit OFFSET @offset`,
+          )
+          .all({ ...params, limit: count, offset: from }) as { id: number; rank: number }[]);
+      if (!more && offset > 0 && found.ranked === null) found.ranked = rank(0, total);
+      // Past the window, newest first, only as far as this page: bm25 first reads every posting list of every
       // term in full (its IDF), 85 ms for "a" and 50 ms for "white table" at a million photos, whatever LIMIT says.
       const page: { id: number; rank: number }[] = more
-        ? newest.slice(offset, offset + limit).map((id) => ({ id, rank: 0 }))
-        : ((facets.expr !== null && this.rankFilteredByWords ? this.rankByWords(parsed.match, newest, offset, limit) : null) ??
-          (this.db
-            .prepare(
-              `SELECT photo_fts.rowid AS id, bm25(photo_fts, ${BM25_WEIGHTS}) AS rank FROM photo_fts ${join}
-               WHERE ${where} ORDER BY rank, photo_fts.rowid DESC LIMIT @limit OFFSET @offset`,
-            )
-            .all({ ...params, limit, offset }) as { id: number; rank: number }[]));
+        ? (this.db
+            .prepare(`SELECT photo_fts.rowid FROM photo_fts ${join} WHERE ${where} ORDER BY photo_fts.rowid DESC LIMIT @limit OFFSET @offset`)
+            .pluck()
+            .all({ ...params, limit: Math.min(limit, total - offset), offset }) as number[]).map((id) => ({ id, rank: 0 }))
+        : found.ranked
+          ? found.ranked.slice(offset, offset + limit)
+          : rank(offset, limit);
       if (page.length === 0) return { query, total, items: [], notice: parsed.notice };
       // The page's rows by id; the caption's highlight is made in JS (highlight.ts), as FTS5's highlight()
       // would need one more MATCH walk that re-reads every posting list of the query.

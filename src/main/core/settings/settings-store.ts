@@ -22,6 +22,8 @@ export const DEFAULT_SETTINGS: AppSettings = {
   writeMetadataAfterCaptioning: false,
   writeMetadataAfterEdit: false,
   previewCacheMB: 1024,
+  searchByMeaning: true,
+  retrievalModel: 'blip-itm-base-coco',
 };
 
 /** User settings in the `settings` table, one JSON value per key; unknown or invalid values fall back to defaults. */

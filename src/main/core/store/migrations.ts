@@ -236,4 +236,20 @@ export const migrations: readonly string[] = [
      Filled from photo_fts by search-index.ts (SQL alone cannot exclude the facets column cheaply). */ `
   CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
   `,
+
+  /* 7: search by meaning (issue 11). One ITC image embedding per photo content and retrieval model: keyed by
+     the content hash, so a moved or renamed file (same bytes) keeps its embedding and a changed file (new hash)
+     needs a new one; duplicates share one. The vector is float32 little-endian (dims × 4 bytes), L2-normalised.
+     Rows are never deleted with photos: they are small, and a file that comes back is not embedded again.
+     A rowid table, not WITHOUT ROWID: a 1 KB row is far past the size where WITHOUT ROWID pays off. */ `
+  CREATE TABLE embeddings (
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    model TEXT NOT NULL,
+    dims INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (hash, model)
+  );
+  `,
 ];

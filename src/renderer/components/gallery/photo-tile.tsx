@@ -21,6 +21,11 @@ export type TileProps = {
   onOpen(index: number): void;
 };
 
+/** Search by meaning found this photo although no word of the query is in its caption, tags, chats or names. */
+function matchedByMeaningOnly(photo: GalleryItem): boolean {
+  return 'matchedBy' in photo && photo.matchedBy === 'meaning';
+}
+
 function Caption({ photo }: { photo: GalleryItem }) {
   const highlight = 'highlight' in photo ? photo.highlight : null;
   if (highlight) {
@@ -42,6 +47,7 @@ function tileLabel(photo: GalleryItem, failure: JobFailure | undefined): string 
   else parts.push('no caption');
   if (photo.captionSource === 'user') parts.push('caption edited');
   if (failure) parts.push(`captioning failed: ${failure.error ?? 'unknown reason'}`);
+  if (matchedByMeaningOnly(photo)) parts.push('matches by meaning');
   return parts.join(', ');
 }
 
@@ -99,6 +105,11 @@ export const PhotoTile = memo(function PhotoTile({ index, photo, rect, mediaBase
               Failed
             </span>
           )}
+          {matchedByMeaningOnly(photo) && !showBody && (
+            <span className="chip chip--meaning" title="Matches by meaning" data-badge="meaning">
+              Meaning
+            </span>
+          )}
           {photo.captionSource === 'user' && (
             <span className="chip chip--edited" title="Caption edited by you" data-badge="edited">
               <PencilIcon />
@@ -123,6 +134,11 @@ export const PhotoTile = memo(function PhotoTile({ index, photo, rect, mediaBase
             </p>
           ) : (
             <Caption photo={photo} />
+          )}
+          {matchedByMeaningOnly(photo) && (
+            <p className="tile__why" data-match="meaning" title="No word of the search is in this photo’s caption, tags or name; it looks like what you searched for.">
+              Matches by meaning
+            </p>
           )}
         </div>
       )}

@@ -6,6 +6,7 @@ import {
   itemRangeOfRows,
   monthKey,
   rowAt,
+  scrollScale,
   scrollToReveal,
   tileRect,
   visibleRowRange,
@@ -87,7 +88,8 @@ export function VirtualGrid({ source, mediaBase, tileSize, groupByMonth, selecte
   const showBody = tileSize >= DETAILS_MIN_TILE;
 
   const metrics = useMemo(() => gridMetrics(width || 800, tileSize, { ...SPACING, bodyHeight: showBody ? BODY_HEIGHT : 0 }), [width, tileSize, showBody]);
-  const grouped = groupByMonth && source.request !== null && !source.query && source.request.sort === 'taken';
+  // Searches and "photos like this one" are in order of relevance: month headers would break that order up.
+  const grouped = groupByMonth && source.request !== null && !source.query && source.request.similarTo === undefined && source.request.sort === 'taken';
   const { total, itemAt, nextLoaded, version } = source;
   const layout: GridLayout = useMemo(
     () =>
@@ -103,6 +105,9 @@ export function VirtualGrid({ source, mediaBase, tileSize, groupByMonth, selecte
     // `version` changes whenever items arrive, which is when the month headers can change.
     [total, metrics, grouped, itemAt, nextLoaded, version],
   );
+
+  // Past MAX_SCROLL_HEIGHT (about 600,000 photos) the canvas is squeezed: scrollTop and layout y differ.
+  const scale = useMemo(() => scrollScale(layout.height, viewHeight || 800), [layout.height, viewHeight]);
 
   const anchor = useRef<{ index: number; offset: number } | null>(null);
 
@@ -121,15 +126,16 @@ export function VirtualGrid({ source, mediaBase, tileSize, groupByMonth, selecte
     if (!el || !a) return;
     const rect = tileRect(layout, a.index);
     if (!rect) return;
-    const wanted = Math.max(0, rect.y - a.offset);
+    const wanted = scale.toScroll(Math.max(0, rect.y - a.offset));
     if (Math.abs(wanted - el.scrollTop) > 1) {
       el.scrollTop = wanted;
       setScrollTop(el.scrollTop);
     }
-  }, [layout]);
+  }, [layout, scale]);
 
   const rememberAnchor = useCallback(
-    (top: number) => {
+    (scrollTop: number) => {
+      const top = scale.toLayout(scrollTop);
       const r = rowAt(layout, top);
       const range = r < layout.rows.length ? itemRangeOfRows(layout, r, Math.min(layout.rows.length - 1, r + 2)) : null;
       if (!range || top <= 0) {
@@ -139,12 +145,15 @@ export function VirtualGrid({ source, mediaBase, tileSize, groupByMonth, selecte
       const rect = tileRect(layout, range[0]);
       anchor.current = rect ? { index: range[0], offset: rect.y - top } : null;
     },
-    [layout],
+    [layout, scale],
   );
 
   const rowsAt = useCallback(
-    (top: number) => visibleRowRange(layout, Math.max(0, top - OVERSCAN_PX), top + (viewHeight || 800) + OVERSCAN_PX),
-    [layout, viewHeight],
+    (scrollTop: number) => {
+      const top = scale.toLayout(scrollTop);
+      return visibleRowRange(layout, Math.max(0, top - OVERSCAN_PX), top + (viewHeight || 800) + OVERSCAN_PX);
+    },
+    [layout, viewHeight, scale],
   );
 
   // Scrolling itself is the browser's job; React renders only when a row enters or leaves the drawn band.
@@ -181,9 +190,10 @@ export function VirtualGrid({ source, mediaBase, tileSize, groupByMonth, selecte
     if (!el || activeIndex < 0) return;
     const rect = tileRect(layout, activeIndex);
     if (!rect) return;
-    const next = scrollToReveal(rect, el.scrollTop, el.clientHeight, 8);
-    if (next !== el.scrollTop) {
-      el.scrollTop = next;
+    const top = scale.toLayout(el.scrollTop);
+    const next = scrollToReveal(rect, top, el.clientHeight, 8);
+    if (next !== top) {
+      el.scrollTop = scale.toScroll(next);
       setScrollTop(el.scrollTop);
       rememberAnchor(el.scrollTop);
     }
@@ -215,27 +225,30 @@ export function VirtualGrid({ source, mediaBase, tileSize, groupByMonth, selecte
   // The month of the first photo on screen, pinned to the top while scrolling (headers scroll away).
   let stickyMonth: string | null = null;
   if (grouped) {
-    const top = rowAt(layout, scrollTop);
+    const top = rowAt(layout, scale.toLayout(scrollTop));
     const range = top < layout.rows.length ? itemRangeOfRows(layout, top, Math.min(layout.rows.length - 1, top + 1)) : null;
     const first = range ? itemAt(range[0]) : undefined;
     if (first) stickyMonth = formatMonth(monthOf(first));
   }
 
   const activeItem = activeIndex >= 0 ? itemAt(activeIndex) : undefined;
+  // Layout y minus this is where a row is drawn on the canvas (0 unless the canvas is squeezed).
+  const shift = scale.toLayout(scrollTop) - scrollTop;
   const children: ReactNode[] = [];
   if (rows) {
     for (let r = rows[0]; r <= rows[1]; r++) {
       const row = layout.rows[r]!;
       if (row.kind === 'header') {
         children.push(
-          <div key={`h${r}-${row.group ?? 'none'}`} className="grid-header" aria-hidden="true" style={{ transform: `translateY(${row.y}px)`, height: row.height }}>
+          <div key={`h${r}-${row.group ?? 'none'}`} className="grid-header" aria-hidden="true" style={{ transform: `translateY(${row.y - shift}px)`, height: row.height }}>
             <span className="grid-header__label">{formatMonth(row.group)}</span>
           </div>,
         );
         continue;
       }
       for (let i = row.start; i < row.start + row.count; i++) {
-        const rect = tileRect(layout, i)!;
+        const laid = tileRect(layout, i)!;
+        const rect = shift === 0 ? laid : { ...laid, y: laid.y - shift };
         const item = itemAt(i);
         children.push(
           item ? (
@@ -279,7 +292,7 @@ export function VirtualGrid({ source, mediaBase, tileSize, groupByMonth, selecte
           <span className="grid-sticky__label">{stickyMonth}</span>
         </div>
       )}
-      <div className="grid-canvas" style={{ height: layout.height }}>
+      <div className="grid-canvas" style={{ height: scale.canvasHeight }}>
         {children}
       </div>
     </div>

@@ -33,6 +33,8 @@ type Props = {
   onTab(tab: Tab): void;
   /** A caption was saved, reverted or undone (library counts may have changed). */
   onCaptionChanged?(): void;
+  /** "Find similar photos" (search by meaning is on and photos are embedded); absent hides the button. */
+  onFindSimilar?(photo: { id: number; fileName: string }): void;
 };
 
 /** Keys typed into a field belong to the field, not to the photo view's shortcuts. */
@@ -53,7 +55,7 @@ function ownsArrows(target: EventTarget | null): boolean {
  * One photo, large: fit or 100%, the caption editable in place, its history with revert, regenerate, a quick
  * BLIP question, EXIF, and the chat beside it. ←/→ move through the current results, Esc goes back.
  */
-export function PhotoView({ source, index, onIndex, onClose, mediaBase, models, settings, jobs, tab, onTab, onCaptionChanged }: Props) {
+export function PhotoView({ source, index, onIndex, onClose, mediaBase, models, settings, jobs, tab, onTab, onCaptionChanged, onFindSimilar }: Props) {
   const api = useTandem();
   const { reportError, toast } = useNotices();
   const root = useRef<HTMLDivElement | null>(null);
@@ -259,6 +261,11 @@ export function PhotoView({ source, index, onIndex, onClose, mediaBase, models, 
             <ChevronRightIcon />
           </button>
         </div>
+        {onFindSimilar && item && (
+          <button type="button" className="button button--quiet button--small" onClick={() => onFindSimilar({ id: item.id, fileName: item.fileName })}>
+            Find similar photos
+          </button>
+        )}
         <div className="segmented segmented--buttons" role="group" aria-label="Zoom">
           <button type="button" className={`segmented__option${zoom === 'fit' ? ' segmented__option--on' : ''}`} aria-pressed={zoom === 'fit'} onClick={() => setZoom('fit')}>
             Fit

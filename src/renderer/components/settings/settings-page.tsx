@@ -5,6 +5,8 @@ import { AddFolderButton } from '../add-folder-button';
 import { RefreshIcon, TrashIcon } from '../icons';
 import { NumberField } from './number-field';
 import { MetadataSettingsCard } from '../metadata/metadata-settings';
+import type { SearchByMeaning } from '../../hooks/use-search-by-meaning';
+import { SearchByMeaningCard } from './search-by-meaning-card';
 
 type Props = {
   settings: AppSettings | null;
@@ -14,6 +16,8 @@ type Props = {
   onRescan(rootId: number): void;
   onRemoveRoot(rootId: number): void;
   scanning: boolean;
+  /** Search by meaning's status; the card is left out where the page is shown without it. */
+  meaning?: SearchByMeaning;
 };
 
 const THEMES: { value: AppSettings['theme']; label: string }[] = [
@@ -59,7 +63,7 @@ function RootRow({ root, onRescan, onRemove, scanning }: { root: Root; onRescan(
 }
 
 /** Library folders, performance, caption defaults, chat sampling and theme. Every change is saved at once. */
-export function SettingsPage({ settings, onSettings, roots, onAddFolder, onRescan, onRemoveRoot, scanning }: Props) {
+export function SettingsPage({ settings, onSettings, roots, onAddFolder, onRescan, onRemoveRoot, scanning, meaning }: Props) {
   const id = useId();
   const [prompt, setPrompt] = useState(settings?.caption.prompt ?? '');
   useEffect(() => setPrompt(settings?.caption.prompt ?? ''), [settings?.caption.prompt]);
@@ -95,6 +99,8 @@ export function SettingsPage({ settings, onSettings, roots, onAddFolder, onResca
           </ul>
         )}
       </section>
+
+      {meaning && <SearchByMeaningCard settings={settings} onSettings={onSettings} meaning={meaning} />}
 
       <MetadataSettingsCard settings={settings} onSettings={onSettings} roots={roots} />
 
