@@ -7,7 +7,7 @@
  * variant's speed and token agreement with fp32. Words are meaningless; compute and memory are real.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -26,6 +26,15 @@ const fmt = (v: number, d = 1): string => v.toFixed(d);
 const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
 /** peak resident set size of this process so far (ru_maxrss is in KB on Linux) */
 const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+/** this process's CPU time (all threads), ms: on a machine shared with other work it moves far less than wall time */
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+/** The issue's targets (#10), printed next to the measurements. */
+const GOALS = { fp32Batch8: 1.4, int8Batch8: 3.5 } as const;
 
 async function photo(seed: number): Promise<Buffer> {
   const w = 640;
@@ -45,6 +54,8 @@ async function photo(seed: number): Promise<Buffer> {
 interface RunStats {
   imagesPerSec: number;
   totalMs: number;
+  /** process CPU time over the run */
+  cpuMs: number;
   preprocessMs: number;
   encoderMs: number;
   crossKvMs: number;
@@ -73,6 +84,7 @@ async function captionRun(engine: BlipSessions, model: BlipEngine, images: Buffe
     padTokenId: model.spec.text.padTokenId,
   };
   const t0 = performance.now();
+  const c0 = cpuMs();
   for (let i = 0; i < images.length; i += batch) {
     const chunk = images.slice(i, i + batch);
     let t = performance.now();
@@ -93,13 +105,14 @@ async function captionRun(engine: BlipSessions, model: BlipEngine, images: Buffe
     }
   }
   const totalMs = ms(t0);
-  return { imagesPerSec: (images.length / totalMs) * 1000, totalMs, ...s, tokens, firstLogits };
+  return { imagesPerSec: (images.length / totalMs) * 1000, totalMs, cpuMs: cpuMs() - c0, ...s, tokens, firstLogits };
 }
 
 function report(label: string, s: RunStats, n: number): void {
   console.log(
     `  ${label.padEnd(22)} ${fmt(s.imagesPerSec, 2).padStart(6)} img/s   ${fmt(s.totalMs / n, 0).padStart(6)} ms/img   ` +
-      `preprocess ${fmt(s.preprocessMs / n, 0)} · vision ${fmt(s.encoderMs / n, 0)} · cross-kv ${fmt(s.crossKvMs / n, 0)} · decode 19 steps ${fmt(s.decoderMs / n, 0)} ms/img`,
+      `preprocess ${fmt(s.preprocessMs / n, 0)} · vision ${fmt(s.encoderMs / n, 0)} · cross-kv ${fmt(s.crossKvMs / n, 0)} · decode 19 steps ${fmt(s.decoderMs / n, 0)} ms/img   ` +
+      `cpu ${fmt(s.cpuMs / n, 0)} ms/img (${fmt(s.totalMs / s.cpuMs, 2)} wall/cpu)`,
   );
 }
 
@@ -160,6 +173,7 @@ export async function run(args: string[]): Promise<void> {
   await mkdir(dataDir, { recursive: true });
 
   console.log(`BLIP-base benchmark: ${availableParallelism()} cores, ${threads} intra-op threads, graph optimization ${opt}, spin-wait ${spinWait ? 'on' : 'off'}, ${nImages} images`);
+  console.log(`load average at start: ${load()}`);
   let t = performance.now();
   const modelDir = await ensureTestModel('blip-base-random');
   console.log(`model files ready (${fmt(ms(t) / 1000)} s; generated once, cached in ${modelDir})`);
@@ -198,6 +212,8 @@ export async function run(args: string[]): Promise<void> {
     report('batch 1', b1, nImages);
     const b8 = await captionRun(engine, warm, images, 8);
     report('batch 8', b8, nImages);
+    const goal = variant === 'int8' ? GOALS.int8Batch8 : GOALS.fp32Batch8;
+    console.log(`  goal ${variant} batch 8 ≥ ${goal} img/s: ${fmt(b8.imagesPerSec, 2)} → ${b8.imagesPerSec >= goal ? 'met' : 'not met'} (load average ${load()})`);
     if (variant === 'fp32') {
       fp32Tokens.b1 = b1.tokens;
       fp32Logits = b1.firstLogits;
@@ -219,4 +235,5 @@ export async function run(args: string[]): Promise<void> {
     await engine.dispose();
     console.log(`  peak RSS so far: ${fmt(peakRssMb(), 0)} MB`);
   }
+  console.log(`\nload average at end: ${load()}`);
 }

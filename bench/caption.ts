@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- caption [--photos 200] [--batch 4] [--threads 2] [--sweep-photos 16] [--no-sweep]`
+ * `npm run bench -- caption [--photos 200] [--batch 4] [--threads 2] [--precision fp32|int8] [--sweep-photos 16] [--no-sweep]`
  *
  * Bulk captioning end to end with the full-size random BLIP-base (the shapes of blip-image-captioning-base;
  * the words are noise, the compute and memory are real): a library of camera-sized JPEGs (4000×3000) is
@@ -7,17 +7,23 @@
  * Compared side by side in one run with the engine's bare speed in-process on the same photos, so the
  * pipeline's overhead is a ratio on the same machine at the same moment. Then a batch-size × threads sweep.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBlipEngine } from '../src/main/core/blip/blip-engine';
 import { modelPixels } from '../src/main/core/blip/preprocess';
+import type { CaptionPrecision } from '../src/main/core/jobs/caption-settings';
+import { isCaptionPrecision } from '../src/main/core/jobs/caption-settings';
 import { openCore, type Core } from '../src/main/core/core';
 import { ensureTestModel } from '../test-models/test-model-cache';
 import { BENCH_DATA_DIR, ensurePhotoPool, libraryFolder } from './support/photo-library';
 
 const MODEL = 'blip-base-random';
+/** The issue's targets (#10): end to end vs the engine alone, and the captioning process's memory vs the weights. */
+const GOALS = { pipelineShare: 0.95, rssPerWeights: 1.3 } as const;
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /** Peak resident memory of a process by pid (Linux VmHWM), in MiB. */
 function peakRssOf(pid: number | undefined): number | null {
@@ -42,12 +48,12 @@ async function freshCore(name: string, modelDir: string, libraryDir: string, mod
 }
 
 /** Captions every photo of the library through the queue; returns photos/s and both processes' peak RSS. */
-async function pipelineRun(core: Core, batchSize: number, threads: number) {
+async function pipelineRun(core: Core, batchSize: number, threads: number, precision: CaptionPrecision) {
   core.captioning.enqueue({ kind: 'all' }, MODEL, core.captioning.settings(), { regenerate: true });
   const client = core.captioning.ensureClient();
   // Load first so the timed window starts at the first photo, as a long run amortises loading.
   const ref = core.captioning.resolveModel({ model: MODEL });
-  await client.load({ model: MODEL, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads });
+  await client.load({ model: MODEL, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads, precision });
   let workerPeak = 0;
   const sampler = setInterval(() => {
     workerPeak = Math.max(workerPeak, peakRssOf(client.pid) ?? 0);
@@ -57,6 +63,7 @@ async function pipelineRun(core: Core, batchSize: number, threads: number) {
     model: MODEL,
     batchSize,
     threads,
+    precision,
     onProgress: (p) => {
       if (process.stderr.isTTY) process.stderr.write(`\r  ${p.done + p.failed}/${p.total} ${p.photosPerSec.toFixed(2)} photos/s   `);
     },
@@ -70,15 +77,15 @@ async function pipelineRun(core: Core, batchSize: number, threads: number) {
 }
 
 /** The engine alone, in this process: decode + resize + caption, sequential, no queue, no database. */
-async function bareRun(modelDir: string, cacheDir: string, paths: string[], batchSize: number, threads: number) {
-  const model = await loadBlipEngine({ modelDir, cacheDir, threads });
+async function bareRun(modelDir: string, cacheDir: string, paths: string[], batchSize: number, threads: number, precision: CaptionPrecision) {
+  const model = await loadBlipEngine({ modelDir, cacheDir, threads, quantization: precision === 'int8' ? 'int8' : 'none' });
   try {
     const t0 = performance.now();
     let decodeMs = 0;
     for (let i = 0; i < paths.length; i += batchSize) {
       const td = performance.now();
       const pixels = [];
-      for (const p of paths.slice(i, i + batchSize)) pixels.push(await modelPixels(p, model.imageConfig));
+      for (const p of paths.slice(i, i + batchSize)) pixels.push(await modelPixels(p, model.imageConfig, { fastDecode: precision === 'int8' }));
       decodeMs += performance.now() - td;
       await model.caption(pixels, { batchSize });
     }
@@ -98,12 +105,16 @@ export async function run(args: string[]): Promise<void> {
       threads: { type: 'string', default: '2' },
       'sweep-photos': { type: 'string', default: '16' },
       'no-sweep': { type: 'boolean', default: false },
+      precision: { type: 'string', default: 'fp32' },
     },
   });
+  const precision = values.precision;
+  if (!isCaptionPrecision(precision)) throw new Error(`--precision must be fp32 or int8, got ${precision}`);
   const count = Number(values.photos);
   const batch = Number(values.batch);
   const threads = Number(values.threads);
-  console.log(`caption benchmark: ${count} photos (4000×3000 JPEG), random BLIP-base, batch ${batch}, ${threads} threads`);
+  console.log(`caption benchmark: ${count} photos (4000×3000 JPEG), random BLIP-base, ${precision}, batch ${batch}, ${threads} threads`);
+  console.log(`load average at start: ${load()}`);
 
   const modelDir = await ensureTestModel('blip-base-random');
   await ensurePhotoPool(count);
@@ -117,8 +128,8 @@ export async function run(args: string[]): Promise<void> {
 
   // Bare first on a sample (the same photos the pipeline starts with), then the full pipeline.
   const sample = photoPaths.slice(0, Math.min(count, 24));
-  const bare = await bareRun(modelDir, cacheDir, sample, batch, threads);
-  const pipe = await pipelineRun(core, batch, threads);
+  const bare = await bareRun(modelDir, cacheDir, sample, batch, threads, precision);
+  const pipe = await pipelineRun(core, batch, threads, precision);
   const mainPeak = process.resourceUsage().maxRSS / 1024;
   await core.close();
 
@@ -127,6 +138,15 @@ export async function run(args: string[]): Promise<void> {
   console.log(`pipeline (queue → inference process → SQLite, ${pipe.photos} photos): ${pipe.photosPerSec.toFixed(3)} photos/s in ${pipe.sec.toFixed(1)} s`);
   console.log(`pipeline vs engine: ${((pipe.photosPerSec / bare.imagesPerSec) * 100).toFixed(1)}%  (loss ${((1 - pipe.photosPerSec / bare.imagesPerSec) * 100).toFixed(1)}%)`);
   console.log(`peak RSS: main/bench process ${mainPeak.toFixed(0)} MiB (includes the in-process engine run), inference process ${pipe.workerPeakMb.toFixed(0)} MiB`);
+  const share = pipe.photosPerSec / bare.imagesPerSec;
+  console.log(`goal end to end ≥ ${GOALS.pipelineShare * 100}% of engine alone: ${(share * 100).toFixed(1)}% → ${share >= GOALS.pipelineShare ? 'met' : 'not met'}`);
+  const weightsMb = statSync(join(modelDir, 'model.safetensors')).size / 2 ** 20;
+  const rssShare = pipe.workerPeakMb / weightsMb;
+  console.log(
+    `goal inference process peak RSS ≤ ${GOALS.rssPerWeights}× weights (${weightsMb.toFixed(0)} MiB fp32 checkpoint): ${rssShare.toFixed(2)}×` +
+      (precision === 'fp32' ? ` → ${rssShare <= GOALS.rssPerWeights ? 'met' : 'not met'}` : ' (the goal is for fp32)'),
+  );
+  console.log(`load average at end: ${load()}`);
 
   if (values['no-sweep']) return;
   const n = Number(values['sweep-photos']);
@@ -137,7 +157,7 @@ export async function run(args: string[]): Promise<void> {
     const cells: string[] = [];
     for (const t of [1, 2]) {
       const c = await freshCore(`sweep-${b}-${t}`, modelDir, sweepLib.dir, cacheDir);
-      const r = await pipelineRun(c, b, t);
+      const r = await pipelineRun(c, b, t, precision);
       await c.close();
       cells.push(r.photosPerSec.toFixed(3));
     }

@@ -11,8 +11,24 @@ export type Quantization = 'none' | 'int8';
  * quantised per output column when asked.
  */
 export function linearParams(g: GraphBuilder, w: CheckpointTensors, prefix: string, out: number, inp: number, quantization: Quantization = 'none'): LinearParams {
-  const data = transposeMatrix(w.float(`${prefix}.weight`, [out, inp]), out, inp);
-  const bias = g.initializer(`${prefix}.bias`, { type: 'float32', data: w.float(`${prefix}.bias`, [out]), dims: [out] });
+  return linearFromData(g, prefix, w.float(`${prefix}.weight`, [out, inp]), w.float(`${prefix}.bias`, [out]), out, inp, quantization);
+}
+
+/**
+ * As linearParams, from a PyTorch [out, in] weight and its bias already in memory (e.g. a row block of a fused
+ * [q; k; v] projection), registered under `prefix`.
+ */
+export function linearFromData(
+  g: GraphBuilder,
+  prefix: string,
+  weightOutIn: Float32Array,
+  biasData: Float32Array | undefined,
+  out: number,
+  inp: number,
+  quantization: Quantization = 'none',
+): LinearParams {
+  const data = transposeMatrix(weightOutIn, out, inp);
+  const bias = biasData && g.initializer(`${prefix}.bias`, { type: 'float32', data: biasData, dims: [out] });
   if (quantization === 'int8') {
     const { q, scale } = quantizeColumnsInt8(data, inp, out);
     return {

@@ -105,7 +105,7 @@ function isDecoded(input: string | Buffer | DecodedRgb): input is DecodedRgb {
  * caller catch a bad photo on its own before batching. Pixels are always RGB whatever `doConvertRgb` says: the
  * model only takes 3 channels (and for RGB photos that flag changes nothing in HF either).
  */
-export async function modelPixels(input: string | Buffer | DecodedRgb, cfg: BlipImageConfig): Promise<DecodedRgb> {
+export async function modelPixels(input: string | Buffer | DecodedRgb, cfg: BlipImageConfig, options: { fastDecode?: boolean } = {}): Promise<DecodedRgb> {
   let img: DecodedRgb;
   if (isDecoded(input)) {
     const { width, height, data } = input;
@@ -114,7 +114,8 @@ export async function modelPixels(input: string | Buffer | DecodedRgb, cfg: Blip
     }
     img = input;
   } else {
-    img = await decodeImageRgb(input);
+    // fastDecode: JPEG shrink-on-load before the exact resize (see DecodeOptions); not pixel-identical.
+    img = await decodeImageRgb(input, options.fastDecode && cfg.doResize ? { shrinkOnLoadTo: { width: cfg.width, height: cfg.height } } : {});
   }
   if (!cfg.doResize || (img.width === cfg.width && img.height === cfg.height)) return img;
   return { width: cfg.width, height: cfg.height, data: pilResize(img.data, img.width, img.height, 3, cfg.width, cfg.height, 'bicubic') };

@@ -9,7 +9,7 @@ import type { BlipTextSpec } from './blip-config';
 import type { CheckpointTensors } from './checkpoint-tensors';
 import type { Quantization } from './graph-params';
 import type { KeyValue, TextGraphContext } from './text-layers';
-import { crossAttentionBlock, FLOAT32_MIN, feedForwardBlock, lmHead, selfAttentionBlock, textEmbeddings } from './text-layers';
+import { crossAttentionScaledBlock, FLOAT32_MIN, feedForwardBlock, lmHead, selfAttentionBlock, textEmbeddings } from './text-layers';
 
 export const DECODER_INPUT_IDS = 'input_ids';
 export const DECODER_ENCODER_MASK = 'encoder_attention_mask';
@@ -67,7 +67,7 @@ export function buildTextDecoderGraph(spec: BlipTextSpec, w: CheckpointTensors, 
     const sa = selfAttentionBlock(ctx, i, h, { past: past[i], mask: causal });
     g.output(sa.present.key, presentKey(i), 'float32', ['batch', heads, 'total_seq', hd]);
     g.output(sa.present.value, presentValue(i), 'float32', ['batch', heads, 'total_seq', hd]);
-    const ca = crossAttentionBlock(ctx, i, sa.out, cross[i]!, encAdd);
+    const ca = crossAttentionScaledBlock(ctx, i, sa.out, cross[i]!, encAdd);
     h = feedForwardBlock(ctx, i, ca);
   }
   const logits = lmHead(ctx, h, `${prefix}.cls.predictions`, wordEmbeddings);

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { CaptionStore } from '../captions/caption-store';
 import type { EventBus } from '../event-bus';
@@ -11,6 +10,7 @@ import type { Db } from '../store/database';
 import { CaptionRunner, type CaptionProgress } from './caption-runner';
 import { captionSettingsKey, DEFAULT_CAPTION_SETTINGS, type CaptionPrecision, type CaptionSettings } from './caption-settings';
 import { JobStore } from './job-store';
+import { physicalCores } from '../system/physical-cores';
 
 export const DEFAULT_CAPTION_MODEL = 'blip-base';
 
@@ -56,6 +56,8 @@ export class CaptionService {
   readonly jobs: JobStore;
   private client: InferenceClient | null = null;
   private runner: CaptionRunner | null = null;
+  /** The last measured rate per precision, for the next run's first ETA (caption-runner.ts). */
+  private readonly measuredRate = new Map<CaptionPrecision, number>();
 
   constructor(private readonly deps: CaptionServiceDeps) {
     this.jobs = new JobStore(deps.db);
@@ -116,17 +118,22 @@ export class CaptionService {
       onCaption: (photoId, text, model) => this.deps.events.emit('caption.added', { photoId, text, source: `model:${model}` }),
     });
     this.runner = runner;
+    const precision = opts.precision ?? 'fp32';
+    const expected = this.measuredRate.get(precision);
     try {
-      return await runner.run({
+      const last = await runner.run({
         model: ref.name,
         modelDir: ref.dir,
         cacheDir: this.deps.modelCacheDir,
         settings: this.settings(opts.settings),
-        precision: opts.precision ?? 'fp32',
+        precision,
         batchSize: Math.max(1, opts.batchSize ?? 4),
         threads: Math.max(1, opts.threads ?? defaultThreads()),
+        ...(expected ? { expectedPhotosPerSec: expected } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
+      if (last.done >= 5 && last.photosPerSec > 0) this.measuredRate.set(precision, last.photosPerSec);
+      return last;
     } finally {
       this.runner = null;
     }
@@ -194,6 +201,7 @@ export class CaptionService {
   }
 }
 
+/** Physical cores (at most 8): see physical-cores.ts for why not logical ones. */
 export function defaultThreads(): number {
-  return Math.max(1, Math.min(8, availableParallelism()));
+  return Math.max(1, Math.min(8, physicalCores()));
 }

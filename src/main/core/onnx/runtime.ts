@@ -33,6 +33,12 @@ export interface RuntimeOptions {
   profileFilePrefix?: string;
   /** Save the graph as onnxruntime optimised it (which fusions applied), weights inline. For inspection only. */
   optimizedModelPath?: string;
+  /**
+   * onnxruntime's CPU memory arena (default on). The arena keeps the largest activations it ever held and
+   * splits them for later runs; off, activations go back to the system after each run, which keeps a batch
+   * encoder's peak memory near its weights.
+   */
+  cpuMemArena?: boolean;
 }
 
 export interface InferenceRunner {
@@ -122,6 +128,7 @@ export async function createInferenceSession(modelPath: string, options: Runtime
     ...(options.spinWait === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
     ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
     ...(options.optimizedModelPath ? { optimizedModelFilePath: options.optimizedModelPath } : {}),
+    ...(options.cpuMemArena === false ? { enableCpuMemArena: false } : {}),
   };
   let lastError: unknown;
   // Try the accelerator with CPU as ORT's own per-node fallback; if the provider cannot load at all,
