@@ -121,6 +121,44 @@ describe.each([
     expect(relDiff(out.stepLogits!.at(-1)!, whole.lastLogits!)).toBeLessThan(1e-4);
   });
 
+  it("writes a new conversation into the last one's emptied buffers (stale values past its length) as into fresh ones", async () => {
+    const first = await run(append, promptIds, null, KV_GROWTH);
+    const recycled = first.cache.prefix(0);
+    expect(recycled.capacity).toBeGreaterThan(promptIds.length + KV_GROWTH);
+    const otherIds = [...promptIds.slice(0, imageStart).reverse(), ...promptIds.slice(imageStart).reverse()].reverse();
+    const otherStart = otherIds.indexOf(promptIds[imageStart]!);
+    const fromRecycled = await generateLlava(append, {
+      promptIds: otherIds,
+      past: recycled,
+      image: { features: await append.encodeImage(pixels), start: otherStart },
+      sampling: { temperature: 0, topP: 1, maxNewTokens: 6 },
+      maxNewTokens: 6,
+      eosIds: [],
+      stop: { interrupted: false },
+      detokenize: () => '',
+      onText: () => {},
+      prefillChunk: 7,
+      recordLogits: true,
+    });
+    // The buffers were reused, not reallocated.
+    expect(fromRecycled.cache.layers[0]!.key.data).toBe(first.cache.layers[0]!.key.data);
+    const fresh = await generateLlava(append, {
+      promptIds: otherIds,
+      past: null,
+      image: { features: await append.encodeImage(pixels), start: otherStart },
+      sampling: { temperature: 0, topP: 1, maxNewTokens: 6 },
+      maxNewTokens: 6,
+      eosIds: [],
+      stop: { interrupted: false },
+      detokenize: () => '',
+      onText: () => {},
+      prefillChunk: 7,
+      recordLogits: true,
+    });
+    expect(fromRecycled.tokenIds).toEqual(fresh.tokenIds);
+    fromRecycled.stepLogits!.forEach((l, k) => expect(relDiff(l, fresh.stepLogits![k]!)).toBeLessThan(1e-5));
+  });
+
   it('continues a follow-up from a shared prefix of its grown cache like the transformers.js layout does', async () => {
     const first = await run(append, promptIds, null, KV_GROWTH);
     const firstPresent = await run(present, promptIds, null, KV_GROWTH);

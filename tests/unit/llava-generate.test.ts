@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseLlavaDtypes } from '../../src/main/core/llava/llava-dtypes';
 import { generateLlava, TextStream, type GenerateInput } from '../../src/main/core/llava/llava-generate';
-import { KvCache } from '../../src/main/core/llava/llava-kv-cache';
+import { KV_GROWTH, KvCache } from '../../src/main/core/llava/llava-kv-cache';
 import { readJsonFile, readLlavaPackConfig, type LlavaPackConfig } from '../../src/main/core/llava/llava-pack-config';
 import { fixedImageSize, preprocessLlavaImage, readLlavaImageConfig } from '../../src/main/core/llava/llava-preprocess';
 import { LlavaPrompt } from '../../src/main/core/llava/llava-prompt';
@@ -128,6 +128,7 @@ function scripted(script: number[], vocab = 10, promptLength = 3): LlavaDecoder 
   return {
     fed,
     emptyCache: () => KvCache.empty(1, 1, 1),
+    reserve: (past) => past,
     embed: async (ids) => {
       fed.push(...ids);
       return Float32Array.from(ids);
@@ -141,6 +142,47 @@ function scripted(script: number[], vocab = 10, promptLength = 3): LlavaDecoder 
     },
   };
 }
+
+describe('kv-append cache buffers', () => {
+  /** An appending decoder (as kv-append graphs run) that records the key buffer each call was given. */
+  function appending(): LlavaDecoder & { buffers: Float32Array[] } {
+    const buffers: Float32Array[] = [];
+    return {
+      buffers,
+      emptyCache: () => KvCache.empty(1, 1, 1),
+      reserve: (past, positions) => past.reserve(positions),
+      embed: async (ids) => Float32Array.from(ids),
+      decode: async (embeds, seqLen, past, wantLogits) => {
+        buffers.push(past.layers[0]!.key.data);
+        const added = { type: 'float32' as const, data: Float32Array.from(embeds), dims: [1, 1, seqLen, 1] };
+        const logits = new Float32Array(10);
+        logits[4] = 5;
+        return { lastLogits: wantLogits ? logits : null, cache: past.append([{ key: added, value: added }], seqLen) };
+      },
+    };
+  }
+
+  it('a chunked prefill and the first answer tokens write into one allocation, and the cache holds what was fed', async () => {
+    const model = appending();
+    const promptIds = Array.from({ length: 150 }, (_, i) => i + 1);
+    const out = await generateLlava(model, { ...input(), promptIds, image: null, detokenize: (ids) => ids.join(' '), maxNewTokens: 8, eosIds: [9], prefillChunk: 40 });
+    expect(model.buffers.length).toBe(4 + 7); // 4 prefill chunks, then 7 generated tokens fed back
+    expect(new Set(model.buffers.slice(1)).size).toBe(1);
+    expect(out.cache.capacity).toBe(Math.ceil((150 + KV_GROWTH) / KV_GROWTH) * KV_GROWTH);
+    expect(Array.from(out.cache.layers[0]!.key.data.subarray(0, out.cache.length))).toEqual([...promptIds, ...Array(7).fill(4)]);
+  });
+
+  it('reserve keeps the positions held and only ever grows', () => {
+    const added = { type: 'float32' as const, data: Float32Array.from([1, 2, 3]), dims: [1, 1, 3, 1] };
+    const cache = KvCache.empty(1, 1, 1).append([{ key: added, value: added }], 3);
+    expect(cache.reserve(100)).toBe(cache); // 3 held, room for 128 already
+    const roomy = cache.reserve(200);
+    expect(roomy.capacity).toBe(320);
+    expect(roomy.length).toBe(3);
+    expect(Array.from(roomy.layers[0]!.value.data.subarray(0, 3))).toEqual([1, 2, 3]);
+    expect(roomy.reserve(300)).toBe(roomy);
+  });
+});
 
 describe('decode loop rules', () => {
   const base = (model: LlavaDecoder, over: Partial<GenerateInput> = {}) =>

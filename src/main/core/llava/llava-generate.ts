@@ -100,6 +100,8 @@ export async function generateLlava(model: LlavaDecoder, input: GenerateInput): 
   const ids = [...input.promptIds];
   let cache = input.past ?? model.emptyCache();
   if (cache.length >= ids.length) throw new RangeError('the cache must leave at least one prompt token to read');
+  // Room for the whole prompt (and the answer's first tokens) at once, rather than a growth, a copy, per chunk.
+  cache = model.reserve(cache, ids.length);
   const chunk = Math.max(1, input.prefillChunk ?? DEFAULT_PREFILL_CHUNK);
   const random = seededRandom(input.sampling.seed ?? (Math.random() * 2 ** 32) >>> 0);
   const stream = new TextStream(input.detokenize, input.onText);

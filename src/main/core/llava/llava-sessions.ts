@@ -30,6 +30,8 @@ export interface LlavaDecoder {
   /** Feeds `seqLen` new positions (their embeddings) after `past`; returns the extended cache. */
   decode(embeds: Float32Array, seqLen: number, past: KvCache, wantLogits: boolean): Promise<DecoderOutput>;
   emptyCache(): KvCache;
+  /** A cache with room for `positions`, when the decoder keeps its cache in growing buffers (kv-append); else `past`. */
+  reserve(past: KvCache, positions: number): KvCache;
 }
 
 export interface LlavaSessionOptions {
@@ -78,6 +80,9 @@ export class LlavaSessions implements LlavaDecoder {
         executionProvider: 'cpu',
         intraOpThreads: options.threads,
         interOpThreads: 1,
+        // Without the arena a prefill chunk's activations go back to the allocator when the run ends rather than
+        // staying reserved: 0.17 GiB less peak at 7B (6.78 vs 6.95 GiB over a chat), no measurable slowdown.
+        cpuMemArena: false,
         ...(options.profilePrefix ? { profileFilePrefix: `${options.profilePrefix}-${c}` } : {}),
       });
     const vision = await open('vision_encoder');
@@ -95,6 +100,11 @@ export class LlavaSessions implements LlavaDecoder {
 
   emptyCache(): KvCache {
     return KvCache.empty(this.layers, this.options.kvHeads, this.options.headDim);
+  }
+
+  reserve(past: KvCache, positions: number): KvCache {
+    // A 'present' decoder is fed past tensors of exactly the past length: its cache cannot hold spare room.
+    return this.cacheIo === 'appended' ? past.reserve(positions) : past;
   }
 
   async encodeImage(pixels: PixelValues): Promise<ImageFeatures> {
