@@ -114,7 +114,11 @@ export function openCore(opts: OpenCoreOptions): Core {
     events,
     backend:
       opts.retrieval?.backend ??
-      inferenceEmbeddingBackend(() => captioning.ensureClient(), { cacheDir: paths.modelCacheDir, threads: () => settings.get().threads }),
+      inferenceEmbeddingBackend(() => captioning.ensureClient(), {
+        cacheDir: paths.modelCacheDir,
+        threads: () => settings.get().threads,
+        precision: () => settings.get().captionPrecision,
+      }),
   });
   const search = new SearchService(db);
   const metadata = new MetadataService({ db, photos, keywords, settings, events, thumbsDir: paths.thumbsDir, workDir: paths.dataDir });

@@ -24,18 +24,20 @@ export interface InferenceBackendOptions {
  * embed runner turns into re-queued jobs.
  */
 export function inferenceEmbeddingBackend(client: () => RetrievalClient, opts: InferenceBackendOptions): EmbeddingBackend {
-  let loaded: { name: string; dir: string; dimensions: number } | null = null;
+  let loaded: { name: string; dir: string; precision: CaptionPrecision | undefined; dimensions: number } | null = null;
   return {
     async load(model: RetrievalModelRef, loadOpts: { threads?: number } = {}) {
-      if (loaded && loaded.name === model.name && loaded.dir === model.dir) return { dimensions: loaded.dimensions };
+      // The captioning precision setting ("Exact" / "Fast") applies to reading photos for search too.
+      const precision = opts.precision?.();
+      if (loaded && loaded.name === model.name && loaded.dir === model.dir && loaded.precision === precision) return { dimensions: loaded.dimensions };
       const reply = await client().loadRetrieval({
         model: model.name,
         modelDir: model.dir,
         cacheDir: opts.cacheDir,
         threads: loadOpts.threads ?? opts.threads(),
-        ...(opts.precision ? { precision: opts.precision() } : {}),
+        ...(precision ? { precision } : {}),
       });
-      loaded = { name: model.name, dir: model.dir, dimensions: reply.dimensions };
+      loaded = { name: model.name, dir: model.dir, precision, dimensions: reply.dimensions };
       return { dimensions: reply.dimensions };
     },
     async embedImages(items) {
