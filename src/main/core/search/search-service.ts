@@ -31,9 +31,11 @@ const SMALL_FOLDER = 5000;
  * rankWithin ranks a filtered search from its words alone when the words match at most this many photos.
  * Its cost is two walks of the words' posting lists (the probe and the rank statement) plus bm25's own
  * pass over them; past ~20k rows that costs more than ranking the whole match with its facet tokens
- * (measured at 1M: "talking" in a date range 9.6 → 2.5 ms; "table", 50k+ rows, 25 → 41 ms).
+ * (measured at 1M: "talking" in a date range 9.6 → 2.5 ms; "table", 50k+ rows, 25 → 41 ms). Between 5k and
+ * 20k the two cost about the same on average, but the probe's walk of up to 20k rows set the tail: at 1M,
+ * idle, mixed searches p95 20.2 ms with 20k against 19.6 with 5k (word + date range 20.3 → 15.6).
  */
-const RANK_WITHIN_WORDS = 20_000;
+const RANK_WITHIN_WORDS = 5_000;
 
 interface Where {
   sql: string[];
