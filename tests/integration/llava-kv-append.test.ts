@@ -71,11 +71,12 @@ describe.each([
     await present?.dispose();
   });
 
-  const run = async (sessions: LlavaSessions, ids: readonly number[], past: KvCache | null, maxNewTokens: number): Promise<GenerateOutput> =>
+  /** A greedy answer; the image is read when there is no past, or at `imageAt` into a past that holds none of it. */
+  const run = async (sessions: LlavaSessions, ids: readonly number[], past: KvCache | null, maxNewTokens: number, imageAt?: number): Promise<GenerateOutput> =>
     generateLlava(sessions, {
       promptIds: ids,
       past,
-      image: past ? null : { features: await sessions.encodeImage(pixels), start: imageStart },
+      image: past && imageAt === undefined ? null : { features: await sessions.encodeImage(pixels), start: imageAt ?? imageStart },
       sampling: { temperature: 0, topP: 1, maxNewTokens },
       maxNewTokens,
       eosIds: [],
@@ -127,34 +128,10 @@ describe.each([
     expect(recycled.capacity).toBeGreaterThan(promptIds.length + KV_GROWTH);
     const otherIds = [...promptIds.slice(0, imageStart).reverse(), ...promptIds.slice(imageStart).reverse()].reverse();
     const otherStart = otherIds.indexOf(promptIds[imageStart]!);
-    const fromRecycled = await generateLlava(append, {
-      promptIds: otherIds,
-      past: recycled,
-      image: { features: await append.encodeImage(pixels), start: otherStart },
-      sampling: { temperature: 0, topP: 1, maxNewTokens: 6 },
-      maxNewTokens: 6,
-      eosIds: [],
-      stop: { interrupted: false },
-      detokenize: () => '',
-      onText: () => {},
-      prefillChunk: 7,
-      recordLogits: true,
-    });
+    const fromRecycled = await run(append, otherIds, recycled, 6, otherStart);
     // The buffers were reused, not reallocated.
     expect(fromRecycled.cache.layers[0]!.key.data).toBe(first.cache.layers[0]!.key.data);
-    const fresh = await generateLlava(append, {
-      promptIds: otherIds,
-      past: null,
-      image: { features: await append.encodeImage(pixels), start: otherStart },
-      sampling: { temperature: 0, topP: 1, maxNewTokens: 6 },
-      maxNewTokens: 6,
-      eosIds: [],
-      stop: { interrupted: false },
-      detokenize: () => '',
-      onText: () => {},
-      prefillChunk: 7,
-      recordLogits: true,
-    });
+    const fresh = await run(append, otherIds, null, 6, otherStart);
     expect(fromRecycled.tokenIds).toEqual(fresh.tokenIds);
     fromRecycled.stepLogits!.forEach((l, k) => expect(relDiff(l, fresh.stepLogits![k]!)).toBeLessThan(1e-5));
   });
