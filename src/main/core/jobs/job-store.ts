@@ -27,6 +27,61 @@ export interface JobCounts {
  * Jobs in SQLite (DESIGN.md §2): they survive restarts, and every state change is one transaction,
  * so a crash at any point leaves each job in exactly one state.
  */
+/*
+ * What happens to one job by its id is the same for every kind (caption, embed, …): these are shared by the
+ * kinds' stores, which differ only in what they queue and claim.
+ */
+
+/** Runs `write` and marks the job done in one transaction; only a running job finishes (a cancelled one stays so). */
+export function finishJob(db: Db, jobId: number, write?: () => void): boolean {
+  return db.transaction(() => {
+    const row = db.prepare('SELECT state FROM jobs WHERE id = ?').get(jobId) as { state: JobState } | undefined;
+    if (row?.state !== 'running') return false;
+    write?.();
+    const now = nowIso();
+    db.prepare("UPDATE jobs SET state = 'done', error = NULL, finished_at = ?, updated_at = ? WHERE id = ?").run(now, now, jobId);
+    return true;
+  })();
+}
+
+export function failJob(db: Db, jobId: number, error: string): void {
+  const now = nowIso();
+  db.prepare("UPDATE jobs SET state = 'failed', error = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running'").run(error, now, now, jobId);
+}
+
+/**
+ * The inference process died with these jobs in it: back to the queue, or failed after the second crash. Jobs
+ * are retried in smaller batches after a crash, so alone in a batch a second crash pins it on that photo.
+ * `doing` completes "stopped twice while …", e.g. 'captioning this photo'.
+ */
+export function crashedJobs(db: Db, jobIds: readonly number[], reason: string, doing: string, maxCrashes = 2): { requeued: number; failed: number } {
+  return db.transaction(() => {
+    let requeued = 0;
+    let failed = 0;
+    const now = nowIso();
+    const read = db.prepare('SELECT state, crashes FROM jobs WHERE id = ?');
+    for (const id of jobIds) {
+      const row = read.get(id) as { state: JobState; crashes: number } | undefined;
+      if (row?.state !== 'running') continue;
+      const crashes = row.crashes + 1;
+      if (crashes >= maxCrashes) {
+        db.prepare("UPDATE jobs SET state = 'failed', crashes = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?").run(
+          crashes,
+          `The inference process stopped twice while ${doing} (${reason}).`,
+          now,
+          now,
+          id,
+        );
+        failed++;
+      } else {
+        db.prepare("UPDATE jobs SET state = 'queued', crashes = ?, error = ?, updated_at = ? WHERE id = ?").run(crashes, reason, now, id);
+        requeued++;
+      }
+    }
+    return { requeued, failed };
+  })();
+}
+
 export class JobStore {
   constructor(private readonly db: Db) {}
 
@@ -107,46 +162,16 @@ export class JobStore {
 
   /** Marks a job done. Only a running job can finish: a job cancelled meanwhile stays cancelled. */
   finish(jobId: number, write?: () => void): boolean {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT state FROM jobs WHERE id = ?').get(jobId) as { state: JobState } | undefined;
-      if (row?.state !== 'running') return false;
-      write?.();
-      const now = nowIso();
-      this.db.prepare("UPDATE jobs SET state = 'done', error = NULL, finished_at = ?, updated_at = ? WHERE id = ?").run(now, now, jobId);
-      return true;
-    })();
+    return finishJob(this.db, jobId, write);
   }
 
   fail(jobId: number, error: string): void {
-    const now = nowIso();
-    this.db
-      .prepare("UPDATE jobs SET state = 'failed', error = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running'")
-      .run(error, now, now, jobId);
+    failJob(this.db, jobId, error);
   }
 
   /** The inference process died with these jobs in it: back to the queue, or failed after the second crash. */
   crashed(jobIds: readonly number[], reason: string, maxCrashes = 2): { requeued: number; failed: number } {
-    return this.db.transaction(() => {
-      let requeued = 0;
-      let failed = 0;
-      const now = nowIso();
-      for (const id of jobIds) {
-        const row = this.db.prepare('SELECT state, crashes FROM jobs WHERE id = ?').get(id) as { state: JobState; crashes: number } | undefined;
-        if (row?.state !== 'running') continue;
-        const crashes = row.crashes + 1;
-        // Alone in a batch, a second crash pins it on this photo.
-        if (crashes >= maxCrashes) {
-          this.db
-            .prepare("UPDATE jobs SET state = 'failed', crashes = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?")
-            .run(crashes, `The inference process stopped twice while captioning this photo (${reason}).`, now, now, id);
-          failed++;
-        } else {
-          this.db.prepare("UPDATE jobs SET state = 'queued', crashes = ?, error = ?, updated_at = ? WHERE id = ?").run(crashes, reason, now, id);
-          requeued++;
-        }
-      }
-      return { requeued, failed };
-    })();
+    return crashedJobs(this.db, jobIds, reason, 'captioning this photo', maxCrashes);
   }
 
   /** After a restart: jobs left running by a process that is gone go back to the queue. */

@@ -1,4 +1,4 @@
-import type { JobCounts, JobRow, JobState } from '../jobs/job-store';
+import { crashedJobs, failJob, finishJob, type JobCounts, type JobRow, type JobState } from '../jobs/job-store';
 import { nowIso, type Db } from '../store/database';
 
 /** The jobs-table kind of an image embedding; `jobs.model` is the retrieval pack, `jobs.settings_key` the content hash. */
@@ -78,46 +78,16 @@ export class EmbedJobStore {
 
   /** Stores a job's result and marks it done in one transaction; a job cancelled meanwhile stays cancelled. */
   finish(jobId: number, write: () => void): boolean {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT state FROM jobs WHERE id = ?').get(jobId) as { state: JobState } | undefined;
-      if (row?.state !== 'running') return false;
-      write();
-      const now = nowIso();
-      this.db.prepare("UPDATE jobs SET state = 'done', error = NULL, finished_at = ?, updated_at = ? WHERE id = ?").run(now, now, jobId);
-      return true;
-    })();
+    return finishJob(this.db, jobId, write);
   }
 
   fail(jobId: number, error: string): void {
-    const now = nowIso();
-    this.db
-      .prepare("UPDATE jobs SET state = 'failed', error = ?, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'running'")
-      .run(error, now, now, jobId);
+    failJob(this.db, jobId, error);
   }
 
   /** The inference process died with these jobs in it: back to the queue, or failed after the second crash (alone). */
   crashed(jobIds: readonly number[], reason: string, maxCrashes = 2): { requeued: number; failed: number } {
-    return this.db.transaction(() => {
-      let requeued = 0;
-      let failed = 0;
-      const now = nowIso();
-      const read = this.db.prepare('SELECT state, crashes FROM jobs WHERE id = ?');
-      for (const id of jobIds) {
-        const row = read.get(id) as { state: JobState; crashes: number } | undefined;
-        if (row?.state !== 'running') continue;
-        const crashes = row.crashes + 1;
-        if (crashes >= maxCrashes) {
-          this.db
-            .prepare("UPDATE jobs SET state = 'failed', crashes = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?")
-            .run(crashes, `The inference process stopped twice while reading this photo for search by meaning (${reason}).`, now, now, id);
-          failed++;
-        } else {
-          this.db.prepare("UPDATE jobs SET state = 'queued', crashes = ?, error = ?, updated_at = ? WHERE id = ?").run(crashes, reason, now, id);
-          requeued++;
-        }
-      }
-      return { requeued, failed };
-    })();
+    return crashedJobs(this.db, jobIds, reason, 'reading this photo for search by meaning', maxCrashes);
   }
 
   /** Embed jobs a killed process left running go back to the queue. */
