@@ -1,4 +1,5 @@
 import type { JobProgress } from '../../../shared/api';
+import { RunControl, type RunnerState } from './run-control';
 import type { CaptionStore } from '../captions/caption-store';
 import { errorMessage } from '../errors';
 import { WorkerCrashedError, type InferenceClient } from '../inference/inference-client';
@@ -9,7 +10,7 @@ import { captionRecord, type CaptionPrecision, type CaptionSettings } from './ca
 import type { JobRow, JobStore } from './job-store';
 
 export type CaptionProgress = JobProgress;
-export type RunnerState = JobProgress['state'];
+export type { RunnerState } from './run-control';
 
 export interface CaptionRunOptions {
   model: string;
@@ -47,39 +48,30 @@ const PIPELINE_DEPTH = 2;
  * so stopping at any point loses at most the batches in flight, which go back to the queue.
  */
 export class CaptionRunner {
-  private paused = false;
-  private cancelled = false;
-  private resumeWaiters: (() => void)[] = [];
-  private state: RunnerState = 'idle';
+  private readonly control = new RunControl();
 
   constructor(private readonly deps: CaptionRunnerDeps) {}
 
   pause(): void {
-    if (this.state === 'running' || this.state === 'loading') this.state = 'pausing';
-    this.paused = true;
+    this.control.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    if (this.state === 'paused' || this.state === 'pausing') this.state = 'running';
-    for (const w of this.resumeWaiters.splice(0)) w();
+    this.control.resume();
   }
 
   /** Cancels every queued and running job of this model; results that arrive later are dropped. */
   cancel(model: string): void {
-    this.cancelled = true;
-    this.state = 'cancelling';
-    this.deps.jobs.cancel(model);
-    this.resume();
+    this.control.cancel(() => this.deps.jobs.cancel(model));
   }
 
   get currentState(): RunnerState {
-    return this.state;
+    return this.control.state;
   }
 
   async run(opts: CaptionRunOptions): Promise<CaptionProgress> {
     const { jobs, client } = this.deps;
-    this.cancelled = false;
+    this.control.cancelled = false;
     const precision = opts.precision ?? 'fp32';
     const record = captionRecord(opts.settings, precision);
     const meter = new ProgressMeter();
@@ -95,7 +87,7 @@ export class CaptionRunner {
     const emit = (): CaptionProgress => {
       const t = total();
       const p: CaptionProgress = {
-        state: this.state,
+        state: this.control.state,
         model: opts.model,
         done,
         total: t,
@@ -110,15 +102,15 @@ export class CaptionRunner {
       return p;
     };
 
-    this.state = 'loading';
+    this.control.state = 'loading';
     emit();
     await client.load({ model: opts.model, modelDir: opts.modelDir, cacheDir: opts.cacheDir, threads: opts.threads, precision });
-    this.state = this.paused ? 'pausing' : 'running';
+    this.control.state = this.control.paused ? 'pausing' : 'running';
     meter.start();
     emit();
 
     const inFlight = new Set<Promise<void>>();
-    const stopRequested = () => this.cancelled || Boolean(opts.signal?.aborted);
+    const stopRequested = () => this.control.cancelled || Boolean(opts.signal?.aborted);
 
     const handle = (results: CaptionItemResult[]): void => {
       for (const r of results) {
@@ -176,12 +168,12 @@ export class CaptionRunner {
 
     for (;;) {
       if (stopRequested()) break;
-      if (this.paused) {
+      if (this.control.paused) {
         await Promise.all(inFlight);
         if (stopRequested()) break;
-        this.state = 'paused';
+        this.control.state = 'paused';
         emit();
-        await new Promise<void>((r) => this.resumeWaiters.push(r));
+        await this.control.untilResumed();
         continue;
       }
       if (inFlight.size >= PIPELINE_DEPTH) {
@@ -205,14 +197,14 @@ export class CaptionRunner {
       void p.finally(() => inFlight.delete(p));
     }
     await Promise.all(inFlight);
-    if (this.cancelled) {
+    if (this.control.cancelled) {
       jobs.cancel(opts.model);
-      this.state = 'cancelled';
+      this.control.state = 'cancelled';
     } else if (opts.signal?.aborted) {
       // Stopping (Ctrl-C, app quit) is a pause that ends the run: unfinished jobs stay queued for next time.
-      this.state = 'paused';
+      this.control.state = 'paused';
     } else {
-      this.state = 'done';
+      this.control.state = 'done';
     }
     current = null;
     return emit();

@@ -1,4 +1,5 @@
 import type { JobProgress } from '../../../shared/api';
+import { RunControl } from '../jobs/run-control';
 import { errorMessage } from '../errors';
 import { WorkerCrashedError } from '../inference/inference-client';
 import type { JobRow } from '../jobs/job-store';
@@ -36,35 +37,26 @@ const PIPELINE_DEPTH = 2;
  * restart puts back in the queue (EmbedJobStore.recoverInterrupted).
  */
 export class EmbedRunner {
-  private paused = false;
-  private cancelled = false;
-  private resumeWaiters: (() => void)[] = [];
-  private state: JobProgress['state'] = 'idle';
+  private readonly control = new RunControl();
 
   constructor(private readonly deps: EmbedRunnerDeps) {}
 
   pause(): void {
-    if (this.state === 'running' || this.state === 'loading') this.state = 'pausing';
-    this.paused = true;
+    this.control.pause();
   }
 
   resume(): void {
-    this.paused = false;
-    if (this.state === 'paused' || this.state === 'pausing') this.state = 'running';
-    for (const w of this.resumeWaiters.splice(0)) w();
+    this.control.resume();
   }
 
   cancel(model: string): void {
-    this.cancelled = true;
-    this.state = 'cancelling';
-    this.deps.jobs.cancel(model);
-    this.resume();
+    this.control.cancel(() => this.deps.jobs.cancel(model));
   }
 
   async run(opts: EmbedRunOptions): Promise<JobProgress> {
     const { jobs, backend } = this.deps;
     const model = opts.model.name;
-    this.cancelled = false;
+    this.control.cancelled = false;
     const meter = new ProgressMeter();
     let done = 0;
     let failed = 0;
@@ -77,7 +69,7 @@ export class EmbedRunner {
     const emit = (): JobProgress => {
       const t = total();
       const p: JobProgress = {
-        state: this.state,
+        state: this.control.state,
         model,
         done,
         total: t,
@@ -92,10 +84,10 @@ export class EmbedRunner {
       return p;
     };
 
-    this.state = 'loading';
+    this.control.state = 'loading';
     emit();
     await backend.load(opts.model, opts.threads !== undefined ? { threads: opts.threads } : {});
-    this.state = this.paused ? 'pausing' : 'running';
+    this.control.state = this.control.paused ? 'pausing' : 'running';
     meter.start();
     emit();
 
@@ -167,15 +159,15 @@ export class EmbedRunner {
     };
 
     const inFlight = new Set<Promise<void>>();
-    const stopRequested = (): boolean => this.cancelled || Boolean(opts.signal?.aborted);
+    const stopRequested = (): boolean => this.control.cancelled || Boolean(opts.signal?.aborted);
     for (;;) {
       if (stopRequested()) break;
-      if (this.paused) {
+      if (this.control.paused) {
         await Promise.all(inFlight);
         if (stopRequested()) break;
-        this.state = 'paused';
+        this.control.state = 'paused';
         emit();
-        await new Promise<void>((r) => this.resumeWaiters.push(r));
+        await this.control.untilResumed();
         continue;
       }
       if (inFlight.size >= PIPELINE_DEPTH) {
@@ -199,13 +191,13 @@ export class EmbedRunner {
       void p.finally(() => inFlight.delete(p));
     }
     await Promise.all(inFlight);
-    if (this.cancelled) {
+    if (this.control.cancelled) {
       jobs.cancel(model);
-      this.state = 'cancelled';
+      this.control.state = 'cancelled';
     } else if (opts.signal?.aborted) {
-      this.state = 'paused';
+      this.control.state = 'paused';
     } else {
-      this.state = 'done';
+      this.control.state = 'done';
     }
     current = null;
     return emit();
