@@ -81,46 +81,50 @@ const bump = (local: number, by: number): number[] => [...get(local), ...i32(by)
 /** acc += row[offset…] * query[offset…], four lanes. */
 const madd = (acc: number, offset: number): number[] => [...get(acc), ...get(DATA), ...load(offset), ...get(QP), ...load(offset), ...F32X4_MUL, ...F32X4_ADD, ...set(acc)];
 
-const body: number[] = [
-  // locals: 3 × i32 (r, j, qp), 2 × v128 (acc0, acc1); r starts at 0
-  0x02, 0x03, 0x7f, 0x02, 0x7b,
-  BLOCK, VOID,
-  LOOP, VOID,
-  ...get(R), ...get(ROWS), I32_GE_U, BR_IF, 1,
-  ...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC0),
-  ...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC1),
-  ...get(QUERY), ...set(QP),
-  ...get(STRIDE), ...set(J),
-  BLOCK, VOID,
-  LOOP, VOID,
-  ...get(J), I32_EQZ, BR_IF, 1,
-  // Two independent accumulators, 8 floats a step: the adds of one do not wait for the other's.
-  ...madd(ACC0, 0),
-  ...madd(ACC1, 16),
-  ...bump(DATA, 32),
-  ...bump(QP, 32),
-  ...get(J), ...i32(8), I32_SUB, ...set(J),
-  BR, 0,
-  END,
-  END,
-  // out[r] = the sum of the eight lanes
-  ...get(OUT),
-  ...get(ACC0), ...F32X4_EXTRACT_LANE, 0,
-  ...get(ACC0), ...F32X4_EXTRACT_LANE, 1, F32_ADD,
-  ...get(ACC0), ...F32X4_EXTRACT_LANE, 2, F32_ADD,
-  ...get(ACC0), ...F32X4_EXTRACT_LANE, 3, F32_ADD,
-  ...get(ACC1), ...F32X4_EXTRACT_LANE, 0, F32_ADD,
-  ...get(ACC1), ...F32X4_EXTRACT_LANE, 1, F32_ADD,
-  ...get(ACC1), ...F32X4_EXTRACT_LANE, 2, F32_ADD,
-  ...get(ACC1), ...F32X4_EXTRACT_LANE, 3, F32_ADD,
-  F32_STORE, 0x02, 0x00,
-  ...bump(OUT, 4),
-  ...bump(R, 1),
-  BR, 0,
-  END,
-  END,
-  END,
-];
+/**
+ * One scoring function: for each of `rows` rows, two accumulators over the row (`step` columns per turn of
+ * the inner loop, `dataStep`/`queryStep` bytes), then out[r] = the sum of their eight lanes.
+ */
+function scoreLoop(o: { madd: number[]; dataStep: number; queryStep: number; step: number; extractLane: number[]; addLanes: number; convert: number[] }): number[] {
+  const lanes = (acc: number, first: boolean): number[] =>
+    [0, 1, 2, 3].flatMap((lane, k) => [...get(acc), ...o.extractLane, lane, ...(first && k === 0 ? [] : [o.addLanes])]);
+  return [
+    // locals: 3 × i32 (r, j, qp), 2 × v128 (acc0, acc1); r starts at 0
+    0x02, 0x03, 0x7f, 0x02, 0x7b,
+    BLOCK, VOID,
+    LOOP, VOID,
+    ...get(R), ...get(ROWS), I32_GE_U, BR_IF, 1,
+    ...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC0),
+    ...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC1),
+    ...get(QUERY), ...set(QP),
+    ...get(STRIDE), ...set(J),
+    BLOCK, VOID,
+    LOOP, VOID,
+    ...get(J), I32_EQZ, BR_IF, 1,
+    // Two independent accumulators: the adds of one do not wait for the other's.
+    ...o.madd,
+    ...bump(DATA, o.dataStep),
+    ...bump(QP, o.queryStep),
+    ...get(J), ...i32(o.step), I32_SUB, ...set(J),
+    BR, 0,
+    END,
+    END,
+    ...get(OUT),
+    ...lanes(ACC0, true),
+    ...lanes(ACC1, false),
+    ...o.convert,
+    F32_STORE, 0x02, 0x00,
+    ...bump(OUT, 4),
+    ...bump(R, 1),
+    BR, 0,
+    END,
+    END,
+    END,
+  ];
+}
+
+/** float32 rows against a float32 query, 8 floats a step. */
+const body = scoreLoop({ madd: [...madd(ACC0, 0), ...madd(ACC1, 16)], dataStep: 32, queryStep: 32, step: 8, extractLane: F32X4_EXTRACT_LANE, addLanes: F32_ADD, convert: [] });
 
 /** acc += widen(row[dataOffset…] as 8 × int8) · query[queryOffset…] (8 × int16), as four int32 lanes. */
 const maddInt8 = (acc: number, dataOffset: number, queryOffset: number): number[] => [
@@ -131,44 +135,15 @@ const maddInt8 = (acc: number, dataOffset: number, queryOffset: number): number[
  * The int8 variant the bench weighs for very large libraries: rows of int8 (a quarter of float32's memory traffic),
  * the query as int16, exact integer dot products (converted to float32 on output). `stride` is a multiple of 16.
  */
-const int8Body: number[] = [
-  0x02, 0x03, 0x7f, 0x02, 0x7b,
-  BLOCK, VOID,
-  LOOP, VOID,
-  ...get(R), ...get(ROWS), I32_GE_U, BR_IF, 1,
-  ...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC0),
-  ...V128_CONST, ...new Array<number>(16).fill(0), ...set(ACC1),
-  ...get(QUERY), ...set(QP),
-  ...get(STRIDE), ...set(J),
-  BLOCK, VOID,
-  LOOP, VOID,
-  ...get(J), I32_EQZ, BR_IF, 1,
-  ...maddInt8(ACC0, 0, 0),
-  ...maddInt8(ACC1, 8, 16),
-  ...bump(DATA, 16),
-  ...bump(QP, 32),
-  ...get(J), ...i32(16), I32_SUB, ...set(J),
-  BR, 0,
-  END,
-  END,
-  ...get(OUT),
-  ...get(ACC0), ...I32X4_EXTRACT_LANE, 0,
-  ...get(ACC0), ...I32X4_EXTRACT_LANE, 1, I32_ADD,
-  ...get(ACC0), ...I32X4_EXTRACT_LANE, 2, I32_ADD,
-  ...get(ACC0), ...I32X4_EXTRACT_LANE, 3, I32_ADD,
-  ...get(ACC1), ...I32X4_EXTRACT_LANE, 0, I32_ADD,
-  ...get(ACC1), ...I32X4_EXTRACT_LANE, 1, I32_ADD,
-  ...get(ACC1), ...I32X4_EXTRACT_LANE, 2, I32_ADD,
-  ...get(ACC1), ...I32X4_EXTRACT_LANE, 3, I32_ADD,
-  F32_CONVERT_I32_S,
-  F32_STORE, 0x02, 0x00,
-  ...bump(OUT, 4),
-  ...bump(R, 1),
-  BR, 0,
-  END,
-  END,
-  END,
-];
+const int8Body = scoreLoop({
+  madd: [...maddInt8(ACC0, 0, 0), ...maddInt8(ACC1, 8, 16)],
+  dataStep: 16,
+  queryStep: 32,
+  step: 16,
+  extractLane: I32X4_EXTRACT_LANE,
+  addLanes: I32_ADD,
+  convert: [F32_CONVERT_I32_S],
+});
 
 const I32 = 0x7f;
 const moduleBytes = new Uint8Array([
