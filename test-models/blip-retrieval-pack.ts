@@ -10,7 +10,7 @@ import { writeTorchBin } from '../src/main/core/weights/torch-bin';
 import type { WeightMap } from '../src/main/core/weights/weight-tensor';
 import type { BlipPackText, BlipPackVision, WeightFormat } from './blip-pack-files';
 import { blipConfigJson, blipTensorShapes, preprocessorConfigJson, writeBlipTokenizerFiles } from './blip-pack-files';
-import { SeededRandom } from './seeded-random';
+import { randomBlipFamilyWeights } from './tiny-blip';
 
 export interface BlipRetrievalPackConfig {
   vision: BlipPackVision;
@@ -78,23 +78,9 @@ export function retrievalTensorShapes(c: BlipRetrievalPackConfig): Map<string, n
   return s;
 }
 
-/** Seeded random weights, scaled like tiny-blip.ts's so activations stay O(1) through the layers. */
+/** Seeded random weights, scaled as tiny-blip.ts scales the captioner's. */
 export function randomRetrievalWeights(c: BlipRetrievalPackConfig, seed: number): WeightMap {
-  const rng = new SeededRandom(seed);
-  const weights: WeightMap = new Map();
-  for (const [name, shape] of [...retrievalTensorShapes(c)].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    let data: Float32Array;
-    if (/LayerNorm\.weight$|layer_norm\d\.weight$|post_layernorm\.weight$/.test(name)) data = rng.normals(n, 0.1, 1);
-    else if (name.endsWith('.bias')) data = rng.normals(n, 0.1);
-    else if (name.endsWith('patch_embedding.weight')) data = rng.normals(n, 1 / Math.sqrt(shape.slice(1).reduce((a, b) => a * b, 1)));
-    else if (name.endsWith('word_embeddings.weight')) data = rng.normals(n, 1);
-    else if (/position_embedding|class_embedding/.test(name)) data = rng.normals(n, 0.5);
-    else if (shape.length === 2) data = rng.normals(n, 1 / Math.sqrt(shape[1] as number));
-    else data = rng.normals(n, 0.1);
-    weights.set(name, { storedDType: 'float32', shape, data });
-  }
-  return weights;
+  return randomBlipFamilyWeights(retrievalTensorShapes(c), seed);
 }
 
 export async function writeBlipRetrievalPack(

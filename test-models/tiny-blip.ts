@@ -60,9 +60,14 @@ export function tinyVqaConfig(): BlipPackConfig {
  * well spread (no near-ties that float rounding could flip).
  */
 export function randomBlipWeights(config: BlipPackConfig, seed: number): WeightMap {
+  return randomBlipFamilyWeights(blipTensorShapes(config), seed);
+}
+
+/** The same scaled random weights for any BLIP-family tensor list (captioner, VQA, retrieval), by name. */
+export function randomBlipFamilyWeights(shapes: Map<string, number[]>, seed: number): WeightMap {
   const rng = new SeededRandom(seed);
   const weights: WeightMap = new Map();
-  for (const [name, shape] of [...blipTensorShapes(config)].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [name, shape] of [...shapes].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const n = shape.reduce((a, b) => a * b, 1);
     let data: Float32Array;
     if (/LayerNorm\.weight$|layer_norm\d\.weight$|post_layernorm\.weight$/.test(name)) data = rng.normals(n, 0.1, 1);
