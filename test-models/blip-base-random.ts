@@ -40,10 +40,15 @@ export function blipBaseVocab(): string[] {
  * activations have realistic magnitudes.
  */
 export function blipBaseRandomWeights(seed = 7): WeightMap {
+  return initLikeWeights(blipTensorShapes(blipBaseConfig()), seed);
+}
+
+/** The init-like uniform weights above for any BLIP-family tensor list (the retrieval model's too). */
+export function initLikeWeights(shapes: Map<string, number[]>, seed: number): WeightMap {
   const rng = new SeededRandom(seed);
   const weights: WeightMap = new Map();
   const a = 0.02 * Math.sqrt(3);
-  for (const [name, shape] of blipTensorShapes(blipBaseConfig())) {
+  for (const [name, shape] of shapes) {
     const n = shape.reduce((x, y) => x * y, 1);
     let data: Float32Array;
     if (/(LayerNorm|layer_norm\d|post_layernorm)\.weight$/.test(name)) data = new Float32Array(n).fill(1);
