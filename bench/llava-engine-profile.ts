@@ -1,17 +1,20 @@
 /**
  * Quick profile of the embedded LLaVA engine on one pack, in this process:
- *   node --import tsx bench/llava-engine-profile.ts [--model-dir D | --hf H [--options JSON] | --shape tiny|mid|0.5b]
+ *   node --import tsx bench/llava-engine-profile.ts [--model-dir D | --hf H | --shape tiny|mid|0.5b] [--options JSON]
  *     [--tokens N] [--threads T] [--chunk C] [--repeat R] [--profile]
  * --hf compiles a llava-hf folder with Tandem's compiler (compileLlava, cached under .cache/llava-bench-compiled
  * by source hashes and options; --options is a LlavaCompileOptions JSON), so the graphs measured are the
- * compiler's. Without either a random transformers.js-layout pack of the shape is generated once under
- * .cache/test-models. Prints load time, the first answer's image/prefill/first-token times and decode speed,
- * then a follow-up on the same photo (KV reuse) and a fresh chat on it (image features cached), each with the
+ * compiler's. Without either, --shape picks a generated llava-hf folder (SigLIP + Qwen2, seeded random weights)
+ * that is compiled the same way: 'tiny' is the test model (test-models/tiny-llava-hf.ts), '0.5b' the random
+ * full-size llava-interleave-qwen-0.5b folder the chat benchmark uses (test-models/random-llava-hf.ts, 1.8 GB
+ * under .cache/bench), 'mid' a folder in between, written once under .cache/test-models. Prints load time, the
+ * first answer's image/prefill/first-token times and decode speed, then a follow-up on the same photo (KV
+ * reuse) and a fresh chat on it (image features cached), each with the
  * load average: the machine is shared, so compare variants in alternating runs, never across sessions.
  * --profile turns on onnxruntime's profiler for the three graphs and prints where each one's time went, per
  * operator type (traces under .cache/llava-profile-traces).
  */
-import { access, mkdir, readdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
@@ -19,33 +22,56 @@ import sharp from 'sharp';
 import { compileLlava, type LlavaCompileOptions } from '../src/main/core/llava-compiler/compile-llava';
 import { chooseLlavaDtypes } from '../src/main/core/llava/llava-dtypes';
 import { LlavaEngine, type LlavaAnswer } from '../src/main/core/llava/llava-engine';
-import { LLAVA_INTERLEAVE_0_5B_SHAPE, TINY_LLAVA_SHAPE, writeLlavaPack } from '../test-models/tiny-llava';
-import type { LlavaShape } from '../test-models/tiny-llava-graphs';
+import { writeTinyLlavaHf, type TinyLlavaHfShape } from '../test-models/tiny-llava-hf';
+import { sourceFolder } from './support/llava-bench-packs';
 
-const SHAPES: Record<string, LlavaShape> = {
-  tiny: TINY_LLAVA_SHAPE,
-  /** Big enough that matmuls, the KV cache and the vocabulary projection dominate, small enough to build in seconds. */
-  mid: {
-    vision: { hidden: 256, intermediate: 1024, heads: 4, layers: 4, imageSize: 224, patchSize: 14, eps: 1e-6 },
-    text: { hidden: 512, intermediate: 1408, heads: 8, kvHeads: 8, layers: 8, vocab: 32_000, ropeTheta: 1_000_000, eps: 1e-6 },
-  },
-  '0.5b': LLAVA_INTERLEAVE_0_5B_SHAPE,
+/**
+ * Big enough that matmuls, the KV cache and the vocabulary projection dominate, small enough to build in seconds:
+ * the embedding table has 32 000 rows, padded past the tiny tokenizer (ids past it decode to nothing).
+ */
+const MID_SHAPE: TinyLlavaHfShape = {
+  vision: { kind: 'siglip', hidden: 256, intermediate: 1024, heads: 4, layers: 4, imageSize: 224, patchSize: 14, eps: 1e-6, act: 'gelu_pytorch_tanh' },
+  text: { kind: 'qwen2', hidden: 512, intermediate: 1408, heads: 8, kvHeads: 8, layers: 8, ropeTheta: 1_000_000, eps: 1e-6, tied: true, maxPositions: 4096 },
+  featureLayer: -1,
+  strategy: 'full',
 };
+const MID_VOCAB = 32_000;
 
-async function ensurePack(shape: string): Promise<string> {
-  const dir = join(process.cwd(), '.cache', 'test-models', `llava-profile-${shape}`);
+/** The 'mid' llava-hf folder, written once (to a temporary folder, renamed into place when complete). */
+async function ensureMidSource(): Promise<string> {
+  const root = join(process.cwd(), '.cache', 'test-models');
+  const dir = join(root, 'llava-profile-mid-hf-v1');
   try {
-    await access(join(dir, 'onnx', 'decoder_model_merged_q4.onnx'));
+    await access(join(dir, 'config.json'));
     return dir;
   } catch {
     // build it
   }
-  await mkdir(dir, { recursive: true });
-  const s = SHAPES[shape];
-  if (!s) throw new Error(`unknown shape ${shape}`);
-  console.log(`writing a random ${shape} pack to ${dir} …`);
-  await writeLlavaPack(dir, s, { fast: true, maxPositionEmbeddings: 4096, variants: { embed_tokens: ['fp32'], decoder_model_merged: ['q4'] } });
+  await mkdir(root, { recursive: true });
+  const tmp = join(root, `.tmp-llava-profile-mid-hf-${process.pid}`);
+  console.log(`writing a random mid llava-hf folder to ${dir} …`);
+  try {
+    await writeTinyLlavaHf(tmp, MID_SHAPE, { shards: 1, vocab: MID_VOCAB });
+    await rename(tmp, dir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
   return dir;
+}
+
+/** The llava-hf source folder of a --shape. */
+async function shapeSource(shape: string): Promise<string> {
+  switch (shape) {
+    case 'tiny':
+      return sourceFolder('0.5b', true);
+    case 'mid':
+      return ensureMidSource();
+    case '0.5b':
+      return sourceFolder('0.5b', false);
+    default:
+      throw new Error(`unknown shape ${shape}; use tiny, mid or 0.5b`);
+  }
 }
 
 async function compiledPack(hf: string, options: LlavaCompileOptions): Promise<string> {
@@ -104,7 +130,7 @@ async function main(): Promise<void> {
       profile: { type: 'boolean', default: false },
     },
   });
-  const modelDir = values['model-dir'] ?? (values.hf ? await compiledPack(values.hf, JSON.parse(values.options) as LlavaCompileOptions) : await ensurePack(values.shape));
+  const modelDir = values['model-dir'] ?? (await compiledPack(values.hf ?? (await shapeSource(values.shape)), JSON.parse(values.options) as LlavaCompileOptions));
   const threads = Number(values.threads);
   const photo = join(process.cwd(), '.cache', 'llava-profile-photo.jpg');
   const raw = Buffer.alloc(640 * 480 * 3);

@@ -82,6 +82,11 @@ export interface WriteTinyLlavaHfOptions {
   dtype?: Extract<WeightDType, 'float16' | 'bfloat16' | 'float32'>;
   /** hub-style tensor names to leave out (tests of missing tensors) */
   omitTensors?: readonly string[];
+  /**
+   * rows of the embedding table (config.json's vocab_size), padded past the tokenizer's last id as llava-1.5's
+   * 32064 are; default: the tokenizer's size rounded up to 64. Benchmarks use it for a realistic lm_head.
+   */
+  vocab?: number;
 }
 
 export interface TinyLlavaHfInfo {
@@ -341,7 +346,8 @@ export async function writeTinyLlavaHf(dir: string, shape: TinyLlavaHfShape = TI
   const patchTokens = Math.floor(v.imageSize / v.patchSize) ** 2;
   const imageTokens = patchTokens + (v.kind === 'clip' ? 1 : 0) - (shape.strategy === 'default' ? 1 : 0);
   // Like llava-1.5's 32064: the embedding table is padded past the tokenizer's last id.
-  const vocab = Math.ceil(ids.size / 64) * 64;
+  const vocab = options.vocab ?? Math.ceil(ids.size / 64) * 64;
+  if (vocab < ids.size) throw new Error(`vocab ${vocab} is smaller than the tokenizer's ${ids.size} tokens`);
   await writeJson(dir, 'config.json', configJson(shape, vocab, ids, options.configStyle ?? 'hub'));
 
   const dtype = options.dtype ?? 'float16';

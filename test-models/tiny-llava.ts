@@ -2,9 +2,8 @@
  * Generated LLaVA packs in the transformers.js ONNX layout (onnx/vision_encoder*.onnx, onnx/embed_tokens*.onnx,
  * onnx/decoder_model_merged*.onnx, config.json, generation_config.json, preprocessor_config.json,
  * processor_config.json, tokenizer.json, tokenizer_config.json, chat_template.json), with seeded random weights:
- *  - `writeTinyLlava`: a few kilobytes, for wiring, streaming, KV cache and stop tests;
- *  - `writeLlavaPack(dir, LLAVA_INTERLEAVE_0_5B_SHAPE, …)`: the default pack's sizes (Qwen1.5-0.5B text,
- *    SigLIP-so400m vision at 384 px), for the chat benchmark.
+ * `writeTinyLlava` writes a few kilobytes, for wiring, streaming, KV cache and stop tests. (Benchmarks measure
+ * packs the LLaVA compiler builds from llava-hf folders instead: tiny-llava-hf.ts, random-llava-hf.ts.)
  */
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
@@ -24,12 +23,6 @@ export const TINY_LLAVA_SHAPE: LlavaShape = {
   text: { hidden: 32, intermediate: 64, heads: 4, kvHeads: 2, layers: 2, vocab: 0, ropeTheta: 1_000_000, eps: 1e-6 },
 };
 
-/** llava-hf/llava-interleave-qwen-0.5b-hf's config.json sizes. */
-export const LLAVA_INTERLEAVE_0_5B_SHAPE: LlavaShape = {
-  vision: { hidden: 1152, intermediate: 4304, heads: 16, layers: 26, imageSize: 384, patchSize: 14, eps: 1e-6 },
-  text: { hidden: 1024, intermediate: 2816, heads: 16, kvHeads: 16, layers: 24, vocab: 152_000, ropeTheta: 1_000_000, eps: 1e-6 },
-};
-
 /** Tiny context, so trimming is exercised with a few turns. */
 export const TINY_LLAVA_CONTEXT = 384;
 
@@ -40,8 +33,6 @@ export interface WriteLlavaOptions {
   maxPositionEmbeddings?: number;
   /** Where the chat template lives: chat_template.json as llava-hf ships it, or inside tokenizer_config.json. */
   templateIn?: 'tokenizer_config' | 'chat_template.json';
-  /** Uniform weights: generating a billion normals is slow, and a benchmark needs only realistic magnitudes. */
-  fast?: boolean;
   /** Standard deviation of weight matrices: 0.02 as transformers initialises; the tiny model uses more so its text varies. */
   std?: number;
 }
@@ -52,14 +43,13 @@ export interface WriteLlavaOptions {
  * stays readable words rather than U+FFFD, and the end-of-turn token is never likely: answers run to
  * max_new_tokens, which the stop tests rely on.
  */
-function weightSource(seed: number, fast: boolean, std: number): WeightSource {
+function weightSource(seed: number, std: number): WeightSource {
   const rng = new SeededRandom(seed);
   return (_name, dims, kind) => {
     const n = dims.reduce((a, b) => a * b, 1);
     if (kind === 'norm') return new Float32Array(n).fill(1);
-    if (kind === 'bias') return fast ? rng.uniforms(n, std) : rng.normals(n, std / 2);
-    // A uniform on [-a, a] has standard deviation a/√3.
-    return fast ? rng.uniforms(n, std * Math.sqrt(3)) : rng.normals(n, std);
+    if (kind === 'bias') return rng.normals(n, std / 2);
+    return rng.normals(n, std);
   };
 }
 
@@ -83,13 +73,12 @@ async function writeModelFile(graph: GraphBuilder, path: string): Promise<void> 
   }
 }
 
-export async function writeLlavaPack(dir: string, shape: LlavaShape, options: WriteLlavaOptions = {}): Promise<TinyTokenizerIds> {
+async function writeLlavaPack(dir: string, shape: LlavaShape, options: WriteLlavaOptions = {}): Promise<TinyTokenizerIds> {
   await mkdir(join(dir, 'onnx'), { recursive: true });
   const ids = await writeTinyQwenTokenizer(dir, { chatTemplate: LLAVA_INTERLEAVE_CHAT_TEMPLATE, templateIn: options.templateIn ?? 'chat_template.json' });
   const vocab = shape.text.vocab || Math.ceil(ids.size / 64) * 64;
   const s: LlavaShape = { ...shape, text: { ...shape.text, vocab } };
   const seed = options.seed ?? 11;
-  const fast = options.fast ?? false;
   const std = options.std ?? 0.02;
   const maxPos = options.maxPositionEmbeddings ?? TINY_LLAVA_CONTEXT;
   const config = {
@@ -137,7 +126,7 @@ export async function writeLlavaPack(dir: string, shape: LlavaShape, options: Wr
   await json('preprocessor_config.json', siglipPreprocessorConfig(s.vision.imageSize));
   await json('processor_config.json', { image_token: '<image>', num_additional_image_tokens: 0, patch_size: s.vision.patchSize, processor_class: 'LlavaProcessor', vision_feature_select_strategy: 'full' });
 
-  const source = weightSource(seed, fast, std);
+  const source = weightSource(seed, std);
   const table = source('embed_tokens', [vocab, s.text.hidden], 'embedding');
   const damp = (id: number, by: number) => table.subarray(id * s.text.hidden, (id + 1) * s.text.hidden).forEach((v, i, row) => (row[i] = v * by));
   for (const id of ids.rareByteIds) damp(id, 0.1);
@@ -147,13 +136,13 @@ export async function writeLlavaPack(dir: string, shape: LlavaShape, options: Wr
   const variants = { vision_encoder: ['fp32'], embed_tokens: ['fp32'], decoder_model_merged: ['fp32'], ...options.variants } as Record<keyof LlavaDTypes, ('fp32' | 'int8' | 'q4')[]>;
   for (const dtype of variants.vision_encoder) {
     // Vision weights are drawn once per variant from the same seed, so every variant has the same tower.
-    await writeModelFile(visionEncoderGraph(s, weightSource(seed + 1, fast, std)), join(dir, llavaOnnxPath('vision_encoder', dtype)));
+    await writeModelFile(visionEncoderGraph(s, weightSource(seed + 1, std)), join(dir, llavaOnnxPath('vision_encoder', dtype)));
   }
   for (const dtype of variants.embed_tokens) {
     await writeModelFile(embedTokensGraph(s, table, dtype === 'int8' ? 'int8' : 'fp32'), join(dir, llavaOnnxPath('embed_tokens', dtype)));
   }
   for (const dtype of variants.decoder_model_merged) {
-    await writeModelFile(decoderGraph(s, weightSource(seed + 2, fast, std), table, dtype === 'q4' ? 'q4' : 'fp32'), join(dir, llavaOnnxPath('decoder_model_merged', dtype)));
+    await writeModelFile(decoderGraph(s, weightSource(seed + 2, std), table, dtype === 'q4' ? 'q4' : 'fp32'), join(dir, llavaOnnxPath('decoder_model_merged', dtype)));
   }
   return ids;
 }
