@@ -4,7 +4,7 @@
  *  - a new photo: image encode + prompt prefill + first token, then decode speed;
  *  - a follow-up in the same chat: only the new tokens are read (the kept KV cache);
  *  - the chat reopened later: the photo's features are cached, the prompt is read again.
- *   node --import tsx bench/support/llava-chat-child.ts <modelDir> <dtypes JSON> <tokens> <threads> <runs> <imagePath>
+ *   node --import tsx bench/support/llava-chat-child.ts <modelDir> <dtypes JSON> <tokens> <threads> <runs> <imagePath> [on-demand|resident]
  */
 import type { LlavaDTypes } from '../../src/main/core/models/known-packs';
 import type { LlavaAnswer } from '../../src/main/core/llava/llava-engine';
@@ -55,10 +55,10 @@ function times(a: LlavaAnswer): AnswerTimes {
 }
 
 async function main(): Promise<void> {
-  const [modelDir, dtypesJson, tokens, threads, runs, imagePath] = process.argv.slice(2);
+  const [modelDir, dtypesJson, tokens, threads, runs, imagePath, vision] = process.argv.slice(2);
   const { LlavaEngine } = await import('../../src/main/core/llava/llava-engine');
   const t0 = performance.now();
-  const engine = await LlavaEngine.load({ modelDir: modelDir!, dtypes: JSON.parse(dtypesJson!) as LlavaDTypes, threads: Number(threads), maxContextTokens: 4096 });
+  const engine = await LlavaEngine.load({ modelDir: modelDir!, dtypes: JSON.parse(dtypesJson!) as LlavaDTypes, threads: Number(threads), maxContextTokens: 4096, vision: vision === 'resident' ? 'resident' : 'on-demand' });
   const loadMs = performance.now() - t0;
   // What the chat service sends: a system prompt grounded in BLIP's facts, greedy decoding.
   const system = 'You are Tandem. Facts from BLIP: - Caption: "a colourful pattern"';

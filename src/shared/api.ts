@@ -324,6 +324,12 @@ export const AppSettings = z.object({
    */
   searchByMeaning: z.boolean().default(true),
   retrievalModel: PackName.default('blip-itm-base-coco'),
+  /**
+   * Chat on Tandem's own engine: keep LLaVA's vision tower loaded between photos. Off (the default), it is loaded
+   * for each new photo and let go once the photo is read: about a second more per new photo, 0.4–1.6 GB less memory
+   * while chatting (llava-sessions.ts).
+   */
+  chatKeepVisionLoaded: z.boolean().default(false),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

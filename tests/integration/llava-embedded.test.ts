@@ -294,6 +294,22 @@ describe('embedded backend through the core and the LLaVA inference process', ()
     expect(chat!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
     expect(chat!.messages[5]!.stopped).toBe(true);
   });
+
+  it('the vision model is loaded per new photo by default, and kept loaded when the setting asks', async () => {
+    expect(core.settings.get().chatKeepVisionLoaded).toBe(false);
+    const perPhoto = await core.chat.testBackend();
+    expect(perPhoto).toMatchObject({ ok: true });
+    expect(perPhoto.message).toContain('vision model loaded for each new photo');
+    core.settings.set({ chatKeepVisionLoaded: true });
+    try {
+      const kept = await core.chat.testBackend();
+      expect(kept.message).toContain('vision model kept loaded');
+      const answer = await core.chat.ask({ photoId, text: 'Describe the colours' });
+      expect(answer.message.error).toBeNull();
+    } finally {
+      core.settings.set({ chatKeepVisionLoaded: false });
+    }
+  });
 });
 
 describe('idle models give their memory back', () => {

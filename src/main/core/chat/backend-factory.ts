@@ -9,7 +9,7 @@ import { OllamaBackend } from './ollama-backend';
 import { OpenAiBackend } from './openai-backend';
 
 /** The settings that pick and reach a backend; the CLI overrides them per run. */
-export type BackendSettings = Pick<AppSettings, 'chatBackend' | 'chatModel' | 'engineBaseUrl' | 'engineModel' | 'engineTimeoutSec' | 'threads'>;
+export type BackendSettings = Pick<AppSettings, 'chatBackend' | 'chatModel' | 'engineBaseUrl' | 'engineModel' | 'engineTimeoutSec' | 'threads' | 'chatKeepVisionLoaded'>;
 
 export interface BackendFactoryDeps {
   models: Pick<ModelStore, 'resolve'>;
@@ -39,7 +39,12 @@ export class ChatBackends {
       case 'openai':
         return new OpenAiBackend(engine);
       case 'embedded': {
-        const model = { name: s.chatModel, dir: this.deps.models.resolve(s.chatModel), threads: s.threads };
+        const model = {
+          name: s.chatModel,
+          dir: this.deps.models.resolve(s.chatModel),
+          threads: s.threads,
+          vision: s.chatKeepVisionLoaded ? ('resident' as const) : ('on-demand' as const),
+        };
         // A fresh backend per call, so a process stopped while idle is started again by the next chat.
         const backend = () => new EmbeddedBackend(this.client(), model);
         return {

@@ -1,4 +1,5 @@
 import type { LlavaClient } from '../llava/llava-client';
+import type { VisionResidency } from '../llava/llava-sessions';
 import type { LlavaComponent, OnnxDType } from '../models/known-packs';
 import type { ChatBackend, ChatRequest, ChatResult } from './chat-types';
 
@@ -11,6 +12,8 @@ export interface EmbeddedModel {
   dir: string;
   threads: number;
   dtypes?: Partial<Record<LlavaComponent, OnnxDType>>;
+  /** default 'on-demand' */
+  vision?: VisionResidency;
 }
 
 /** LLaVA on Tandem's own engine (llava-engine.ts) in the LLaVA inference process (llava-worker.ts), never in this process. */
@@ -36,7 +39,8 @@ export class EmbeddedBackend implements ChatBackend {
       const dtypes = Object.entries(loaded.dtypes)
         .map(([c, d]) => `${c} ${d}`)
         .join(', ');
-      return { ok: true, message: `${this.model.name} is loaded (${dtypes}; ${loaded.contextTokens}-token context).` };
+      const vision = loaded.vision === 'resident' ? 'vision model kept loaded' : 'vision model loaded for each new photo';
+      return { ok: true, message: `${this.model.name} is loaded (${dtypes}; ${loaded.contextTokens}-token context; ${vision}).` };
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
     }
@@ -49,6 +53,7 @@ export class EmbeddedBackend implements ChatBackend {
       threads: this.model.threads,
       maxContextTokens: EMBEDDED_MAX_CONTEXT_TOKENS,
       ...(this.model.dtypes ? { dtypes: this.model.dtypes } : {}),
+      ...(this.model.vision ? { vision: this.model.vision } : {}),
     });
   }
 }

@@ -21,7 +21,7 @@ import { fixedImageSize, preprocessLlavaImage, readLlavaImageConfig, type LlavaI
 import { LlavaPrompt } from './llava-prompt';
 import type { LlavaStats } from './llava-protocol';
 import type { LlavaSampling } from './llava-sampling';
-import { LlavaSessions, type ImageFeatures } from './llava-sessions';
+import { LlavaSessions, type ImageFeatures, type VisionResidency } from './llava-sessions';
 
 /** Tokens the chat template adds around each turn (`<|im_start|>role\n … <|im_end|>\n`; Llama's `USER: ` is fewer). */
 const PER_TURN_OVERHEAD = 6;
@@ -37,6 +37,8 @@ export interface LlavaEngineOptions {
   prefillChunk?: number;
   /** Profile every graph with onnxruntime's profiler (llava-sessions.ts); benchmarks only. */
   profilePrefix?: string;
+  /** Whether the vision tower stays loaded between photos (llava-sessions.ts). Default 'on-demand'. */
+  vision?: VisionResidency;
 }
 
 export interface LlavaGenerateRequest {
@@ -85,6 +87,7 @@ export class LlavaEngine {
     readonly dtypes: LlavaDTypes,
     readonly contextTokens: number,
     private readonly prefillChunk: number | undefined,
+    readonly vision: VisionResidency,
   ) {}
 
   get imageTokens(): number {
@@ -95,6 +98,11 @@ export class LlavaEngine {
     return this.pack.eosIds;
   }
 
+  /** Whether the vision tower's weights are in memory ('on-demand' lets them go after each photo is read). */
+  get visionLoaded(): boolean {
+    return this.sessions.visionLoaded;
+  }
+
   static async load(opts: LlavaEngineOptions): Promise<LlavaEngine> {
     const preprocessor = await readJsonFile(join(opts.modelDir, 'preprocessor_config.json'));
     if (!preprocessor) throw new ModelFileError('preprocessor_config.json', `${opts.modelDir} has no preprocessor_config.json. Reinstall or re-import the model.`);
@@ -103,14 +111,16 @@ export class LlavaEngine {
     if (!size) throw new ModelFileError('preprocessor_config.json', `${opts.modelDir}: the image size depends on the photo (no crop_size and no fixed size), which LLaVA's single-image packs never do.`);
     const pack = await readLlavaPackConfig(opts.modelDir, size);
     const prompt = await LlavaPrompt.load(opts.modelDir, pack);
+    const vision = opts.vision ?? 'on-demand';
     const sessions = await LlavaSessions.open(opts.modelDir, opts.dtypes, {
       threads: opts.threads,
       kvHeads: pack.kvHeads,
       headDim: pack.headDim,
       ...(opts.profilePrefix ? { profilePrefix: opts.profilePrefix } : {}),
+      vision,
     });
     const contextTokens = Math.min(pack.maxPositionEmbeddings, opts.maxContextTokens);
-    return new LlavaEngine(sessions, prompt, imageConfig, pack, opts.dtypes, contextTokens, opts.prefillChunk);
+    return new LlavaEngine(sessions, prompt, imageConfig, pack, opts.dtypes, contextTokens, opts.prefillChunk, vision);
   }
 
   countTokens(text: string): number {

@@ -7,6 +7,7 @@
 import type { ChatTurn } from '../chat/chat-types';
 import type { LlavaComponent, OnnxDType } from '../models/known-packs';
 import type { LlavaSampling } from './llava-sampling';
+import type { VisionResidency } from './llava-sessions';
 
 export interface LlavaLoadRequest {
   type: 'llava-load';
@@ -19,6 +20,8 @@ export interface LlavaLoadRequest {
   dtypes?: Partial<Record<LlavaComponent, OnnxDType>>;
   /** Caps the model's context (tokens): prefill on CPU grows with it, so Tandem keeps it modest. */
   maxContextTokens: number;
+  /** Whether the vision tower stays loaded between photos; default 'on-demand' (llava-sessions.ts). */
+  vision?: VisionResidency;
 }
 
 export interface LlavaChatRequest {
@@ -41,6 +44,7 @@ export interface LlavaLoaded {
   dtypes: Record<LlavaComponent, OnnxDType>;
   contextTokens: number;
   imageTokens: number;
+  vision: VisionResidency;
 }
 
 /** Timings and counts of one answer, for the message row and the benchmark. */

@@ -40,7 +40,15 @@ export interface LlavaSessionOptions {
   headDim: number;
   /** onnxruntime profiles each graph to `<prefix>-<component>_<date>.json` (benchmarks only) */
   profilePrefix?: string;
+  /**
+   * 'resident' keeps the vision tower loaded; 'on-demand' lets it go after each image is encoded and loads it
+   * again for the next new photo (a second or so), so a chat's prefill and answer run without its weights.
+   * Default 'on-demand'.
+   */
+  vision?: VisionResidency;
 }
+
+export type VisionResidency = 'resident' | 'on-demand';
 
 function int64(values: ArrayLike<number>, dims: number[]): NdArray {
   const data = new BigInt64Array(values.length);
@@ -64,7 +72,8 @@ function lastRow(logits: NdArray | undefined): Float32Array {
 
 export class LlavaSessions implements LlavaDecoder {
   private constructor(
-    private readonly vision: InferenceRunner,
+    private vision: InferenceRunner | null,
+    private readonly openVision: () => Promise<InferenceRunner>,
     private readonly embedder: InferenceRunner,
     private readonly decoder: InferenceRunner,
     readonly layers: number,
@@ -85,6 +94,7 @@ export class LlavaSessions implements LlavaDecoder {
         cpuMemArena: false,
         ...(options.profilePrefix ? { profileFilePrefix: `${options.profilePrefix}-${c}` } : {}),
       });
+    // Opened now even when on demand, so a broken vision graph is refused at load, not at the first photo.
     const vision = await open('vision_encoder');
     const embedder = await open('embed_tokens');
     const decoder = await open('decoder_model_merged');
@@ -95,7 +105,7 @@ export class LlavaSessions implements LlavaDecoder {
       throw new ModelFileError(llavaOnnxPath('decoder_model_merged', dtypes.decoder_model_merged), `${modelDir}: the decoder graph has no past_key_values inputs.`);
     }
     const cacheIo = decoder.outputNames.includes('appended.0.key') ? 'appended' : 'present';
-    return new LlavaSessions(vision, embedder, decoder, layers, options, cacheIo);
+    return new LlavaSessions(vision, () => open('vision_encoder'), embedder, decoder, layers, options, cacheIo);
   }
 
   emptyCache(): KvCache {
@@ -107,8 +117,22 @@ export class LlavaSessions implements LlavaDecoder {
     return this.cacheIo === 'appended' ? past.reserve(positions) : past;
   }
 
+  /** Whether the vision tower's weights are in memory now. */
+  get visionLoaded(): boolean {
+    return this.vision !== null;
+  }
+
   async encodeImage(pixels: PixelValues): Promise<ImageFeatures> {
-    const out = (await this.vision.run({ pixel_values: { type: 'float32', data: pixels.data, dims: pixels.dims } }, ['image_features']))['image_features'];
+    const vision = this.vision ?? (this.vision = await this.openVision());
+    let out: NdArray | undefined;
+    try {
+      out = (await vision.run({ pixel_values: { type: 'float32', data: pixels.data, dims: pixels.dims } }, ['image_features']))['image_features'];
+    } finally {
+      if (this.options.vision !== 'resident') {
+        this.vision = null;
+        await vision.dispose();
+      }
+    }
     if (!out || out.type !== 'float32' || out.dims.length !== 3) throw new ModelFileError('vision_encoder', 'The vision encoder gave no [batch, positions, hidden] image_features.');
     return { data: out.data, positions: out.dims[1]!, hidden: out.dims[2]! };
   }
@@ -174,6 +198,8 @@ export class LlavaSessions implements LlavaDecoder {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.vision.dispose(), this.embedder.dispose(), this.decoder.dispose()]);
+    const vision = this.vision;
+    this.vision = null;
+    await Promise.all([vision?.dispose(), this.embedder.dispose(), this.decoder.dispose()]);
   }
 }

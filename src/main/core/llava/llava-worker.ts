@@ -31,16 +31,17 @@ export class LlavaWorker {
         this.enqueue(m.id, async () => {
           const t0 = performance.now();
           const dtypes = await chooseLlavaDtypes(m.modelDir, m.dtypes);
-          const key = JSON.stringify([m.modelDir, dtypes, m.threads, m.maxContextTokens]);
+          const vision = m.vision ?? 'on-demand';
+          const key = JSON.stringify([m.modelDir, dtypes, m.threads, m.maxContextTokens, vision]);
           if (!this.engine || this.engineKey !== key) {
             await this.engine?.dispose();
             this.engine = null;
             const { LlavaEngine } = await import('./llava-engine');
-            this.engine = await LlavaEngine.load({ modelDir: m.modelDir, dtypes, threads: m.threads, maxContextTokens: m.maxContextTokens });
+            this.engine = await LlavaEngine.load({ modelDir: m.modelDir, dtypes, threads: m.threads, maxContextTokens: m.maxContextTokens, vision });
             this.engineKey = key;
           }
           const e = this.engine;
-          this.send({ type: 'llava-loaded', id: m.id, model: m.model, loadMs: performance.now() - t0, dtypes: e.dtypes, contextTokens: e.contextTokens, imageTokens: e.imageTokens });
+          this.send({ type: 'llava-loaded', id: m.id, model: m.model, loadMs: performance.now() - t0, dtypes: e.dtypes, contextTokens: e.contextTokens, imageTokens: e.imageTokens, vision: e.vision });
         });
         return;
       case 'llava-chat': {

@@ -1,0 +1,71 @@
+/**
+ * The vision tower on demand (the default): loaded to read a new photo and let go right after, so a chat's prefill
+ * and answer run without its weights. The answers must be exactly those of a tower kept loaded, photo after photo.
+ */
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileLlavaToFolder } from '../../src/main/core/llava-compiler/compile-llava';
+import { chooseLlavaDtypes } from '../../src/main/core/llava/llava-dtypes';
+import { LlavaEngine, type LlavaAnswer } from '../../src/main/core/llava/llava-engine';
+import { TINY_LLAVA_15_SHAPE, writeTinyLlavaHf } from '../../test-models/tiny-llava-hf';
+import { tempDir } from '../support/temp-dirs';
+
+let tmp: { dir: string; cleanup: () => void };
+let dir: string;
+const photos: string[] = [];
+
+beforeAll(async () => {
+  tmp = tempDir('tandem-llava-vision-');
+  for (const [i, seed] of [7, 29, 113].entries()) {
+    const raw = Buffer.alloc(48 * 40 * 3);
+    for (let j = 0; j < raw.length; j++) raw[j] = (j * seed + (j >> 6) * 5) % 256;
+    const p = join(tmp.dir, `photo-${i}.png`);
+    await sharp(raw, { raw: { width: 48, height: 40, channels: 3 } }).png().toFile(p);
+    photos.push(p);
+  }
+  const src = join(tmp.dir, 'hf');
+  dir = join(tmp.dir, 'pack');
+  await writeTinyLlavaHf(src, TINY_LLAVA_15_SHAPE);
+  await compileLlavaToFolder(src, dir, { decoderPrecision: 'fp32', decoderIo: 'kv-append' });
+}, 120_000);
+afterAll(() => tmp?.cleanup());
+
+async function load(vision?: 'resident' | 'on-demand'): Promise<LlavaEngine> {
+  return LlavaEngine.load({ modelDir: dir, dtypes: await chooseLlavaDtypes(dir), threads: 1, maxContextTokens: 512, ...(vision ? { vision } : {}) });
+}
+
+const sampling = { temperature: 0, topP: 1, maxNewTokens: 6 };
+function ask(engine: LlavaEngine, imagePath: string, turns: { role: 'user' | 'assistant'; text: string }[]): Promise<LlavaAnswer> {
+  return engine.generate({ imagePath, system: '', turns, sampling }, () => {}, { interrupted: false });
+}
+
+describe('LLaVA vision tower residency', () => {
+  it('on demand by default: let go after each new photo, loaded again for the next, same answers as kept loaded', async () => {
+    const onDemand = await load();
+    const resident = await load('resident');
+    try {
+      expect(onDemand.visionLoaded).toBe(true); // opened at load, so a broken graph is refused there
+      const q = [{ role: 'user' as const, text: 'What is in the picture?' }];
+      for (const photo of photos) {
+        const a = await ask(onDemand, photo, q);
+        expect(onDemand.visionLoaded).toBe(false);
+        const b = await ask(resident, photo, q);
+        expect(resident.visionLoaded).toBe(true);
+        expect(a.imageCached).toBe(false);
+        expect(a.tokenIds).toEqual(b.tokenIds);
+        expect(a.tokenIds.length).toBeGreaterThan(0);
+        // A follow-up reads no photo, so the tower stays unloaded.
+        const f = await ask(onDemand, photo, [...q, { role: 'assistant', text: a.text }, { role: 'user', text: 'And then?' }]);
+        expect(f.imageMs).toBe(0);
+        expect(onDemand.visionLoaded).toBe(false);
+      }
+      // The photos differ, so identical answers are not a constant.
+      const answers = await Promise.all(photos.map(async (p) => (await ask(resident, p, q)).tokenIds.join(',')));
+      expect(new Set(answers).size).toBeGreaterThan(1);
+    } finally {
+      await onDemand.dispose();
+      await resident.dispose();
+    }
+  }, 120_000);
+});
