@@ -4,10 +4,11 @@
  */
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compileLlavaToFolder } from '../../src/main/core/llava-compiler/compile-llava';
 import { chooseLlavaDtypes } from '../../src/main/core/llava/llava-dtypes';
 import { LlavaEngine, type LlavaAnswer } from '../../src/main/core/llava/llava-engine';
+import { LlavaSessions } from '../../src/main/core/llava/llava-sessions';
 import { TINY_LLAVA_15_SHAPE, writeTinyLlavaHf } from '../../test-models/tiny-llava-hf';
 import { tempDir } from '../support/temp-dirs';
 
@@ -64,6 +65,30 @@ describe('LLaVA vision tower residency', () => {
       const answers = await Promise.all(photos.map(async (p) => (await ask(resident, p, q)).tokenIds.join(',')));
       expect(new Set(answers).size).toBeGreaterThan(1);
     } finally {
+      await onDemand.dispose();
+      await resident.dispose();
+    }
+  }, 120_000);
+
+  it("a new photo that loads the tower again first lets go of the last conversation's buffers; kept loaded, they are reused", async () => {
+    const reserve = vi.spyOn(LlavaSessions.prototype, 'reserve');
+    const q = [{ role: 'user' as const, text: 'What is in the picture?' }];
+    const pastCapacities = async (engine: LlavaEngine): Promise<number[]> => {
+      await ask(engine, photos[0]!, q);
+      reserve.mockClear();
+      await ask(engine, photos[1]!, q); // a new photo: the tower is loaded again when on demand
+      return reserve.mock.calls.map(([past]) => past.capacity);
+    };
+    const onDemand = await load('on-demand');
+    const resident = await load('resident');
+    try {
+      const dropped = await pastCapacities(onDemand);
+      const reused = await pastCapacities(resident);
+      expect(dropped.length).toBeGreaterThan(0);
+      expect(dropped[0]).toBe(0); // written into a fresh cache
+      expect(reused[0]).toBeGreaterThan(0); // written into the last conversation's emptied buffers
+    } finally {
+      reserve.mockRestore();
       await onDemand.dispose();
       await resident.dispose();
     }

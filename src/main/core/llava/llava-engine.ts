@@ -9,6 +9,8 @@
  * are kept, so reopening a chat does not run the vision encoder again.
  */
 import { stat } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import type { ChatTurn } from '../chat/chat-types';
 import { trimTurns } from '../chat/context-window';
@@ -61,6 +63,28 @@ interface ConversationCache {
   /** The tokens the cache holds keys/values for, in order. */
   ids: number[];
   cache: KvCache;
+}
+
+/**
+ * V8's full collection, to free buffers let go of now rather than after the next allocation has been made beside
+ * them. Node exposes it only behind --expose-gc; the flag can be set at run time and the function taken from a
+ * fresh context (what the flag does at start), so it works however the process was started.
+ */
+let gcFunction: (() => void) | undefined;
+function collectGarbage(): void {
+  gcFunction ??= (() => {
+    const existing = (globalThis as { gc?: () => void }).gc;
+    if (typeof existing === 'function') return existing;
+    try {
+      setFlagsFromString('--expose-gc');
+      const gc: unknown = runInNewContext('gc');
+      if (typeof gc === 'function') return gc as () => void;
+    } catch {
+      // Without it, V8 collects on its own schedule: more memory at a peak, nothing wrong.
+    }
+    return () => {};
+  })();
+  gcFunction();
 }
 
 /** Same path, size and modification time: the same picture, for reusing its features and keys/values. */
@@ -156,8 +180,14 @@ export class LlavaEngine {
     // A follow-up on the same photo: the previous prompt and answer are already in the cache, so only the new
     // tokens are read (no image encode, no re-reading the history).
     const past = this.reusableCache(imageKey, prompt.ids, prompt.imageStart);
-    const recycled = past ? null : this.takeSpare();
+    let recycled = past ? null : this.takeSpare();
+    // A tower loaded for this photo would sit beside the last conversation's buffers (0.75 GB at 7B, the peak of a
+    // chat): let them go first; the new conversation allocates its own after the tower is gone.
     this.conversation = null;
+    if (recycled && prompt.imageStart >= 0 && !this.images.has(imageKey) && !this.sessions.visionLoaded) {
+      recycled = null;
+      collectGarbage();
+    }
     let imageMs = 0;
     let imageCached = false;
     let image: { features: ImageFeatures; start: number } | null = null;
