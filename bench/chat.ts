@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- chat [--model 0.5b|7b] [--variants q4-acc4,q4-acc0,fp32] [--vision on-demand,resident] [--tokens N] [--runs N] [--threads N] [--tiny]`
+ * `npm run bench -- chat [--model 0.5b|7b] [--variants q4-acc4,q4-acc0,fp32] [--vision auto|on-demand|resident,…] [--tokens N] [--runs N] [--threads N] [--tiny]`
  *
  * The graphs users run, at the real shapes: a random llava-hf folder of llava-interleave-qwen-0.5b (default)
  * or llava-1.5-7b (`--model 7b`) is compiled by compileLlava (bench/llava-compile.ts measures that step) and
@@ -8,8 +8,8 @@
  * first token of a follow-up in the same chat (KV reuse) and of the chat reopened (image features cached),
  * next to the issue's goals. Variants are compile options: q4-acc4 (the app's default: q4 decoder with int8
  * compute), q4-acc0 (q4 with float compute), int8, fp32. `--vision` says whether the vision tower is loaded per
- * new photo (on-demand, the app's default) or kept loaded (resident, the "keep loaded" setting); the goals are judged
- * on the last run, whose new photo loads the tower again when on demand. `--tiny` runs the tiny test models: a smoke run.
+ * new photo (on-demand) or kept loaded (resident), or lets the engine choose as the app does by default (auto); the
+ * goals are judged on the last run, whose new photo loads the tower again when on demand. `--tiny` runs the tiny test models: a smoke run.
  * Memory goals are in GB as the issue writes them (10⁹ bytes); GiB are printed beside.
  * Words are meaningless; compute and memory are real.
  */
@@ -74,8 +74,8 @@ export async function run(argv: string[]): Promise<void> {
   // Two runs: the second one's new photo is the steady state (the first one's vision tower was loaded with the engine).
   const runs = args.number('runs', 2);
   const variants = args.string('variants', DEFAULT_VARIANTS[model]).split(',');
-  const residencies = args.string('vision', 'on-demand').split(',');
-  for (const r of residencies) if (r !== 'on-demand' && r !== 'resident') throw new Error('--vision is on-demand, resident or both, comma-separated');
+  const residencies = args.string('vision', 'auto').split(',');
+  for (const r of residencies) if (r !== 'auto' && r !== 'on-demand' && r !== 'resident') throw new Error('--vision is auto, on-demand or resident (comma-separated for several)');
   const goals = GOALS[model];
 
   const modelDir = await sourceFolder(model, tiny);
@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<void> {
     if (compiled.built) notes.push(`${variant.name}: compiled in ${fmtDuration(compiled.totalMs / 1000)}, peak RSS ${fmtBytes(compiled.maxRssBytes)}, ${fmtBytes(compiled.outBytes)}`);
     const at = new Date().toISOString().slice(11, 19);
     const r = await runChild<ChatChildResult>(CHILD, [compiled.dir, JSON.stringify(compiledDtypes(options)), String(tokens), String(threads), String(runs), imagePath, variant.vision]);
-    const label = `${variant.name}${variant.vision === 'resident' ? ' keep-vision' : ''}`;
+    const label = `${variant.name} ${variant.vision === 'auto' ? `auto→${r.result.vision}` : variant.vision}`;
     const c = r.result;
     const first = c.runs[0]!;
     const last = c.runs.at(-1)!;

@@ -4,10 +4,11 @@
  *  - a new photo: image encode + prompt prefill + first token, then decode speed;
  *  - a follow-up in the same chat: only the new tokens are read (the kept KV cache);
  *  - the chat reopened later: the photo's features are cached, the prompt is read again.
- *   node --import tsx bench/support/llava-chat-child.ts <modelDir> <dtypes JSON> <tokens> <threads> <runs> <imagePath> [on-demand|resident]
+ *   node --import tsx bench/support/llava-chat-child.ts <modelDir> <dtypes JSON> <tokens> <threads> <runs> <imagePath> [auto|on-demand|resident]
  */
 import type { LlavaDTypes } from '../../src/main/core/models/known-packs';
 import type { LlavaAnswer } from '../../src/main/core/llava/llava-engine';
+import type { VisionResidency } from '../../src/main/core/llava/llava-sessions';
 import { finishChild } from './child-process-run';
 
 export interface AnswerTimes {
@@ -32,6 +33,8 @@ export interface ChatRun {
 
 export interface ChatChildResult {
   loadMs: number;
+  /** what the engine chose for the vision tower */
+  vision: VisionResidency;
   imageTokens: number;
   runs: ChatRun[];
   maxRssBytes: number;
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
   const [modelDir, dtypesJson, tokens, threads, runs, imagePath, vision] = process.argv.slice(2);
   const { LlavaEngine } = await import('../../src/main/core/llava/llava-engine');
   const t0 = performance.now();
-  const engine = await LlavaEngine.load({ modelDir: modelDir!, dtypes: JSON.parse(dtypesJson!) as LlavaDTypes, threads: Number(threads), maxContextTokens: 4096, vision: vision === 'resident' ? 'resident' : 'on-demand' });
+  const engine = await LlavaEngine.load({ modelDir: modelDir!, dtypes: JSON.parse(dtypesJson!) as LlavaDTypes, threads: Number(threads), maxContextTokens: 4096, vision: vision === 'resident' || vision === 'on-demand' ? vision : 'auto' });
   const loadMs = performance.now() - t0;
   // What the chat service sends: a system prompt grounded in BLIP's facts, greedy decoding.
   const system = 'You are Tandem. Facts from BLIP: - Caption: "a colourful pattern"';
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
   }
   const imageTokens = engine.imageTokens;
   await engine.dispose();
-  finishChild<ChatChildResult>({ loadMs, imageTokens, runs: out, maxRssBytes: process.resourceUsage().maxRSS * 1024, sample: sample.slice(0, 120) });
+  finishChild<ChatChildResult>({ loadMs, vision: engine.vision, imageTokens, runs: out, maxRssBytes: process.resourceUsage().maxRSS * 1024, sample: sample.slice(0, 120) });
 }
 
 await main();

@@ -325,11 +325,12 @@ export const AppSettings = z.object({
   searchByMeaning: z.boolean().default(true),
   retrievalModel: PackName.default('blip-itm-base-coco'),
   /**
-   * Chat on Tandem's own engine: keep LLaVA's vision tower loaded between photos. Off (the default), it is loaded
-   * for each new photo and let go once the photo is read: about a second more per new photo, 0.4–1.6 GB less memory
-   * while chatting (llava-sessions.ts).
+   * Chat on Tandem's own engine: whether LLaVA's vision tower stays loaded between photos ('resident') or is loaded
+   * for each new photo and let go once the photo is read ('on-demand': about a second more per new photo, 0.3–1.3 GB
+   * less memory while chatting). 'auto' loads per photo where the tower is smaller than the language model, so
+   * reloading it is a small part of an answer (the 7B), and keeps it where it is most of one (the 0.5B).
    */
-  chatKeepVisionLoaded: z.boolean().default(false),
+  chatVisionResidency: z.enum(['auto', 'resident', 'on-demand']).default('auto'),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 

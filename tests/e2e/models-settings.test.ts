@@ -213,20 +213,21 @@ describe.sequential('model manager and settings', () => {
     await expect.poll(() => h.core.settings.get().captionPrecision).toBe('fp32');
   });
 
-  it("lets the user keep LLaVA's vision model loaded between photos: off by default, kept across a reload", async () => {
+  it("lets the user choose whether LLaVA's vision model stays loaded between photos: automatic by default, kept across a reload", async () => {
     await h.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings' }).click();
-    const keep = h.page.getByRole('checkbox', { name: 'Keep the vision model loaded between photos' });
-    expect(h.core.settings.get().chatKeepVisionLoaded).toBe(false);
-    expect(await keep.isChecked()).toBe(false);
-    await h.page.getByText('A chat on a new photo starts about a second sooner').waitFor();
-    await keep.check();
-    await expect.poll(() => h.core.settings.get().chatKeepVisionLoaded).toBe(true);
+    const select = () => h.page.getByRole('combobox', { name: 'Vision model between photos' });
+    expect(h.core.settings.get().chatVisionResidency).toBe('auto');
+    expect(await select().inputValue()).toBe('auto');
+    await h.page.getByText('Kept loaded, a chat on a new photo starts about a second sooner').waitFor();
+    await select().selectOption({ label: 'Keep loaded' });
+    await expect.poll(() => h.core.settings.get().chatVisionResidency).toBe('resident');
     await h.page.reload();
     await h.page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Settings' }).click();
-    const again = h.page.getByRole('checkbox', { name: 'Keep the vision model loaded between photos' });
-    expect(await again.isChecked()).toBe(true);
-    await again.uncheck();
-    await expect.poll(() => h.core.settings.get().chatKeepVisionLoaded).toBe(false);
+    expect(await select().inputValue()).toBe('resident');
+    await select().selectOption({ label: 'Load for each new photo' });
+    await expect.poll(() => h.core.settings.get().chatVisionResidency).toBe('on-demand');
+    await select().selectOption({ label: 'Automatic (per model)' });
+    await expect.poll(() => h.core.settings.get().chatVisionResidency).toBe('auto');
   });
 
   it('raised no page errors', () => {

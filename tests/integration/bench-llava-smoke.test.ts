@@ -36,10 +36,13 @@ describe('LLaVA benchmarks, tiny', () => {
     expect(out).toContain('first token s (new photo)');
     expect(out).toContain('follow-up s');
     expect(out).toContain('reopened s');
-    const row = log.lines.join('\n').split('\n').find((l) => /^q4-acc4 +[\d.]+ /.test(l));
+    // The vision tower's residency as the app chooses it by default, and what the engine chose.
+    const row = log.lines.join('\n').split('\n').find((l) => /^q4-acc4 auto→(resident|on-demand) +[\d.]+ /.test(l));
     expect(row, out).toBeDefined();
-    // variant, load, image, prefill, prompt tokens, first token, decode, follow-up, reopened, RSS
-    expect(row!.trim().split(/\s+/).slice(1, 10).every((c) => /^[\d.]+$/.test(c)), row).toBe(true);
+    // variant, residency, load, image, prefill, prompt tokens, first token, decode, follow-up, reopened, RSS GB (GiB)
+    const cells = row!.trim().split(/\s+/);
+    expect(cells.slice(2, 11).every((c) => /^[\d.]+$/.test(c)), row).toBe(true);
+    expect(cells[11], row).toMatch(/^\([\d.]+\)$/);
     expect(out).toMatch(/reopened: image cached/);
   }, 120_000);
 });

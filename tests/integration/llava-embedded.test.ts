@@ -12,6 +12,7 @@ import { openCore, type Core } from '../../src/main/core/core';
 import { chooseLlavaDtypes } from '../../src/main/core/llava/llava-dtypes';
 import { LlavaClient } from '../../src/main/core/llava/llava-client';
 import { LlavaEngine } from '../../src/main/core/llava/llava-engine';
+import { chooseVisionResidency } from '../../src/main/core/llava/llava-sessions';
 import { forkWorker } from '../../src/main/core/inference/worker-handle';
 import type { NdArray } from '../../src/main/core/onnx/nd-array';
 import { createInferenceSession, type InferenceRunner } from '../../src/main/core/onnx/runtime';
@@ -295,19 +296,23 @@ describe('embedded backend through the core and the LLaVA inference process', ()
     expect(chat!.messages[5]!.stopped).toBe(true);
   });
 
-  it('the vision model is loaded per new photo by default, and kept loaded when the setting asks', async () => {
-    expect(core.settings.get().chatKeepVisionLoaded).toBe(false);
-    const perPhoto = await core.chat.testBackend();
-    expect(perPhoto).toMatchObject({ ok: true });
-    expect(perPhoto.message).toContain('vision model loaded for each new photo');
-    core.settings.set({ chatKeepVisionLoaded: true });
+  it('the vision model setting reaches the LLaVA process: kept loaded, or loaded per new photo', async () => {
+    expect(core.settings.get().chatVisionResidency).toBe('auto');
+    // Automatic decides by the pack's graph sizes (visionResidencyFor); the process must say what it chose.
+    const dir = core.models.resolve('tiny-llava');
+    const auto = await chooseVisionResidency(dir, await chooseLlavaDtypes(dir), 'auto');
+    expect((await core.chat.testBackend()).message).toContain(auto === 'resident' ? 'vision model kept loaded' : 'vision model loaded for each new photo');
+    core.settings.set({ chatVisionResidency: 'on-demand' });
     try {
-      const kept = await core.chat.testBackend();
-      expect(kept.message).toContain('vision model kept loaded');
+      const perPhoto = await core.chat.testBackend();
+      expect(perPhoto).toMatchObject({ ok: true });
+      expect(perPhoto.message).toContain('vision model loaded for each new photo');
       const answer = await core.chat.ask({ photoId, text: 'Describe the colours' });
       expect(answer.message.error).toBeNull();
+      core.settings.set({ chatVisionResidency: 'resident' });
+      expect((await core.chat.testBackend()).message).toContain('vision model kept loaded');
     } finally {
-      core.settings.set({ chatKeepVisionLoaded: false });
+      core.settings.set({ chatVisionResidency: 'auto' });
     }
   });
 });

@@ -2,13 +2,14 @@
  * The vision tower on demand (the default): loaded to read a new photo and let go right after, so a chat's prefill
  * and answer run without its weights. The answers must be exactly those of a tower kept loaded, photo after photo.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compileLlavaToFolder } from '../../src/main/core/llava-compiler/compile-llava';
 import { chooseLlavaDtypes } from '../../src/main/core/llava/llava-dtypes';
 import { LlavaEngine, type LlavaAnswer } from '../../src/main/core/llava/llava-engine';
-import { LlavaSessions } from '../../src/main/core/llava/llava-sessions';
+import { chooseVisionResidency, LlavaSessions, visionResidencyFor } from '../../src/main/core/llava/llava-sessions';
 import { TINY_LLAVA_15_SHAPE, writeTinyLlavaHf } from '../../test-models/tiny-llava-hf';
 import { tempDir } from '../support/temp-dirs';
 
@@ -42,8 +43,25 @@ function ask(engine: LlavaEngine, imagePath: string, turns: { role: 'user' | 'as
 }
 
 describe('LLaVA vision tower residency', () => {
-  it('on demand by default: let go after each new photo, loaded again for the next, same answers as kept loaded', async () => {
-    const onDemand = await load();
+  it('automatic: loaded per photo where the tower is smaller than the language model, kept where it is larger', async () => {
+    expect(visionResidencyFor(1.2e9, 3.7e9)).toBe('on-demand'); // LLaVA-1.5-7B
+    expect(visionResidencyFor(1.6e9, 0.3e9)).toBe('resident'); // llava-interleave-qwen-0.5b
+    const dtypes = await chooseLlavaDtypes(dir);
+    const bytes = (f: string) => statSync(join(dir, 'onnx', f)).size + (statSync(join(dir, 'onnx', `${f}_data`), { throwIfNoEntry: false })?.size ?? 0);
+    const expected = visionResidencyFor(bytes('vision_encoder.onnx'), bytes('decoder_model_merged.onnx'));
+    expect(await chooseVisionResidency(dir, dtypes, 'auto')).toBe(expected);
+    expect(await chooseVisionResidency(dir, dtypes, 'resident')).toBe('resident');
+    expect(await chooseVisionResidency(dir, dtypes, 'on-demand')).toBe('on-demand');
+    const engine = await load();
+    try {
+      expect(engine.vision).toBe(expected);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('on demand: let go after each new photo, loaded again for the next, same answers as kept loaded', async () => {
+    const onDemand = await load('on-demand');
     const resident = await load('resident');
     try {
       expect(onDemand.visionLoaded).toBe(true); // opened at load, so a broken graph is refused there

@@ -9,7 +9,7 @@ import { OllamaBackend } from './ollama-backend';
 import { OpenAiBackend } from './openai-backend';
 
 /** The settings that pick and reach a backend; the CLI overrides them per run. */
-export type BackendSettings = Pick<AppSettings, 'chatBackend' | 'chatModel' | 'engineBaseUrl' | 'engineModel' | 'engineTimeoutSec' | 'threads' | 'chatKeepVisionLoaded'>;
+export type BackendSettings = Pick<AppSettings, 'chatBackend' | 'chatModel' | 'engineBaseUrl' | 'engineModel' | 'engineTimeoutSec' | 'threads' | 'chatVisionResidency'>;
 
 export interface BackendFactoryDeps {
   models: Pick<ModelStore, 'resolve'>;
@@ -43,7 +43,7 @@ export class ChatBackends {
           name: s.chatModel,
           dir: this.deps.models.resolve(s.chatModel),
           threads: s.threads,
-          vision: s.chatKeepVisionLoaded ? ('resident' as const) : ('on-demand' as const),
+          vision: s.chatVisionResidency,
         };
         // A fresh backend per call, so a process stopped while idle is started again by the next chat.
         const backend = () => new EmbeddedBackend(this.client(), model);

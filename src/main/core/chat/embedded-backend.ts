@@ -1,5 +1,5 @@
 import type { LlavaClient } from '../llava/llava-client';
-import type { VisionResidency } from '../llava/llava-sessions';
+import type { VisionResidencyChoice } from '../llava/llava-sessions';
 import type { LlavaComponent, OnnxDType } from '../models/known-packs';
 import type { ChatBackend, ChatRequest, ChatResult } from './chat-types';
 
@@ -12,8 +12,8 @@ export interface EmbeddedModel {
   dir: string;
   threads: number;
   dtypes?: Partial<Record<LlavaComponent, OnnxDType>>;
-  /** default 'on-demand' */
-  vision?: VisionResidency;
+  /** default 'auto' */
+  vision?: VisionResidencyChoice;
 }
 
 /** LLaVA on Tandem's own engine (llava-engine.ts) in the LLaVA inference process (llava-worker.ts), never in this process. */

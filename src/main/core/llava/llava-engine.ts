@@ -9,8 +9,6 @@
  * are kept, so reopening a chat does not run the vision encoder again.
  */
 import { stat } from 'node:fs/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import type { ChatTurn } from '../chat/chat-types';
 import { trimTurns } from '../chat/context-window';
@@ -23,7 +21,8 @@ import { fixedImageSize, preprocessLlavaImage, readLlavaImageConfig, type LlavaI
 import { LlavaPrompt } from './llava-prompt';
 import type { LlavaStats } from './llava-protocol';
 import type { LlavaSampling } from './llava-sampling';
-import { LlavaSessions, type ImageFeatures, type VisionResidency } from './llava-sessions';
+import { chooseVisionResidency, LlavaSessions, type ImageFeatures, type VisionResidency, type VisionResidencyChoice } from './llava-sessions';
+import { collectGarbage } from '../system/collect-garbage';
 
 /** Tokens the chat template adds around each turn (`<|im_start|>role\n … <|im_end|>\n`; Llama's `USER: ` is fewer). */
 const PER_TURN_OVERHEAD = 6;
@@ -39,8 +38,8 @@ export interface LlavaEngineOptions {
   prefillChunk?: number;
   /** Profile every graph with onnxruntime's profiler (llava-sessions.ts); benchmarks only. */
   profilePrefix?: string;
-  /** Whether the vision tower stays loaded between photos (llava-sessions.ts). Default 'on-demand'. */
-  vision?: VisionResidency;
+  /** Whether the vision tower stays loaded between photos (llava-sessions.ts). Default 'auto'. */
+  vision?: VisionResidencyChoice;
 }
 
 export interface LlavaGenerateRequest {
@@ -65,27 +64,6 @@ interface ConversationCache {
   cache: KvCache;
 }
 
-/**
- * V8's full collection, to free buffers let go of now rather than after the next allocation has been made beside
- * them. Node exposes it only behind --expose-gc; the flag can be set at run time and the function taken from a
- * fresh context (what the flag does at start), so it works however the process was started.
- */
-let gcFunction: (() => void) | undefined;
-function collectGarbage(): void {
-  gcFunction ??= (() => {
-    const existing = (globalThis as { gc?: () => void }).gc;
-    if (typeof existing === 'function') return existing;
-    try {
-      setFlagsFromString('--expose-gc');
-      const gc: unknown = runInNewContext('gc');
-      if (typeof gc === 'function') return gc as () => void;
-    } catch {
-      // Without it, V8 collects on its own schedule: more memory at a peak, nothing wrong.
-    }
-    return () => {};
-  })();
-  gcFunction();
-}
 
 /** Same path, size and modification time: the same picture, for reusing its features and keys/values. */
 async function imageIdentity(path: string): Promise<string> {
@@ -135,7 +113,7 @@ export class LlavaEngine {
     if (!size) throw new ModelFileError('preprocessor_config.json', `${opts.modelDir}: the image size depends on the photo (no crop_size and no fixed size), which LLaVA's single-image packs never do.`);
     const pack = await readLlavaPackConfig(opts.modelDir, size);
     const prompt = await LlavaPrompt.load(opts.modelDir, pack);
-    const vision = opts.vision ?? 'on-demand';
+    const vision = await chooseVisionResidency(opts.modelDir, opts.dtypes, opts.vision ?? 'auto');
     const sessions = await LlavaSessions.open(opts.modelDir, opts.dtypes, {
       threads: opts.threads,
       kvHeads: pack.kvHeads,

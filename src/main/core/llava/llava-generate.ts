@@ -6,6 +6,7 @@
 import type { ImageFeatures, LlavaDecoder } from './llava-sessions';
 import type { KvCache } from './llava-kv-cache';
 import { pickToken, seededRandom, type LlavaSampling } from './llava-sampling';
+import { collectGarbage } from '../system/collect-garbage';
 
 export interface StopSignal {
   interrupted: boolean;
@@ -121,6 +122,9 @@ export async function generateLlava(model: LlavaDecoder, input: GenerateInput): 
     if (cache.length > 0 && to - from === 1) cachedSteps++;
     cache = out.cache;
     logits = out.lastLogits;
+    // A chunk's keys/values came back as new buffers (268 MB at 7B) and were copied into the cache: free them
+    // before the next chunk brings as many again (a collection takes milliseconds, a 7B chunk seconds).
+    if (!last) collectGarbage();
   }
   const prefillMs = performance.now() - t0;
 

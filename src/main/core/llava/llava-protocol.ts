@@ -7,7 +7,7 @@
 import type { ChatTurn } from '../chat/chat-types';
 import type { LlavaComponent, OnnxDType } from '../models/known-packs';
 import type { LlavaSampling } from './llava-sampling';
-import type { VisionResidency } from './llava-sessions';
+import type { VisionResidency, VisionResidencyChoice } from './llava-sessions';
 
 export interface LlavaLoadRequest {
   type: 'llava-load';
@@ -20,8 +20,8 @@ export interface LlavaLoadRequest {
   dtypes?: Partial<Record<LlavaComponent, OnnxDType>>;
   /** Caps the model's context (tokens): prefill on CPU grows with it, so Tandem keeps it modest. */
   maxContextTokens: number;
-  /** Whether the vision tower stays loaded between photos; default 'on-demand' (llava-sessions.ts). */
-  vision?: VisionResidency;
+  /** Whether the vision tower stays loaded between photos; default 'auto' (llava-sessions.ts). */
+  vision?: VisionResidencyChoice;
 }
 
 export interface LlavaChatRequest {

@@ -3,6 +3,7 @@
  * calls: encode an image, embed token ids, run the decoder over new positions on top of a KV cache. The graph
  * interface is the transformers.js layout, which Tandem's LLaVA compiler writes too.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelFileError } from '../errors';
 import { llavaOnnxPath, type LlavaDTypes } from '../models/known-packs';
@@ -49,6 +50,33 @@ export interface LlavaSessionOptions {
 }
 
 export type VisionResidency = 'resident' | 'on-demand';
+/** 'auto': on demand when the vision tower's weights are smaller than the language model's (visionResidencyFor). */
+export type VisionResidencyChoice = VisionResidency | 'auto';
+
+/**
+ * Loading the tower again costs about a second per GB of its weights, and a new photo's answer costs time in
+ * proportion to the language model: where the tower is the smaller (LLaVA-1.5-7B: 1.2 vs 3.7 GB), a reload is a few
+ * percent of the answer and saves its memory for the whole chat; where it is the larger (the 0.5B: 1.6 vs 0.3 GB),
+ * a reload would add a fifth to every new photo to save little.
+ */
+export function visionResidencyFor(visionBytes: number, decoderBytes: number): VisionResidency {
+  return visionBytes < decoderBytes ? 'on-demand' : 'resident';
+}
+
+/** The graph file and its external data, in bytes. */
+async function graphBytes(path: string): Promise<number> {
+  const sizes = await Promise.all([path, `${path}_data`].map((p) => stat(p).then((s) => s.size, () => 0)));
+  return sizes[0]! + sizes[1]!;
+}
+
+export async function chooseVisionResidency(modelDir: string, dtypes: LlavaDTypes, choice: VisionResidencyChoice): Promise<VisionResidency> {
+  if (choice !== 'auto') return choice;
+  const [vision, decoder] = await Promise.all([
+    graphBytes(join(modelDir, llavaOnnxPath('vision_encoder', dtypes.vision_encoder))),
+    graphBytes(join(modelDir, llavaOnnxPath('decoder_model_merged', dtypes.decoder_model_merged))),
+  ]);
+  return visionResidencyFor(vision, decoder);
+}
 
 function int64(values: ArrayLike<number>, dims: number[]): NdArray {
   const data = new BigInt64Array(values.length);

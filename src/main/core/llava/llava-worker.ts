@@ -31,7 +31,7 @@ export class LlavaWorker {
         this.enqueue(m.id, async () => {
           const t0 = performance.now();
           const dtypes = await chooseLlavaDtypes(m.modelDir, m.dtypes);
-          const vision = m.vision ?? 'on-demand';
+          const vision = m.vision ?? 'auto';
           const key = JSON.stringify([m.modelDir, dtypes, m.threads, m.maxContextTokens, vision]);
           if (!this.engine || this.engineKey !== key) {
             await this.engine?.dispose();

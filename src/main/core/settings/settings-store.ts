@@ -24,7 +24,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   previewCacheMB: 1024,
   searchByMeaning: true,
   retrievalModel: 'blip-itm-base-coco',
-  chatKeepVisionLoaded: false,
+  chatVisionResidency: 'auto',
 };
 
 /** User settings in the `settings` table, one JSON value per key; unknown or invalid values fall back to defaults. */

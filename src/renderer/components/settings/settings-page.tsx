@@ -197,19 +197,30 @@ export function SettingsPage({ settings, onSettings, roots, onAddFolder, onResca
           <NumberField label="Top p" value={settings.topP} min={0} max={1} step={0.05} integer={false} onCommit={(v) => void onSettings({ topP: v })} />
           <NumberField label="Maximum answer length (tokens)" value={settings.maxNewTokens} min={1} max={4096} onCommit={(v) => void onSettings({ maxNewTokens: v })} />
         </div>
-        <label className="check-inline">
-          <input
-            type="checkbox"
-            checked={settings.chatKeepVisionLoaded}
-            onChange={(e) => void onSettings({ chatKeepVisionLoaded: e.target.checked })}
-            aria-describedby={`${id}-keep-vision-hint`}
-          />
-          <span>Keep the vision model loaded between photos</span>
-        </label>
-        <p id={`${id}-keep-vision-hint`} className="setting__hint">
-          A chat on a new photo starts about a second sooner, but the chat model then holds 0.4–1.6 GB more memory. Off, the
-          photo is read and the vision model let go; follow-ups and photos already read are not affected.
-        </p>
+        <div className="setting">
+          <label className="setting__label" htmlFor={`${id}-vision-residency`}>
+            Vision model between photos
+          </label>
+          <select
+            id={`${id}-vision-residency`}
+            className="select"
+            value={settings.chatVisionResidency}
+            aria-describedby={`${id}-vision-residency-hint`}
+            onChange={(e) => {
+              const v = e.target.value;
+              void onSettings({ chatVisionResidency: v === 'resident' || v === 'on-demand' ? v : 'auto' });
+            }}
+          >
+            <option value="auto">Automatic (per model)</option>
+            <option value="resident">Keep loaded</option>
+            <option value="on-demand">Load for each new photo</option>
+          </select>
+          <p id={`${id}-vision-residency-hint`} className="setting__hint">
+            Kept loaded, a chat on a new photo starts about a second sooner; loaded for each new photo, the chat model holds
+            0.3–1.3 GB less memory. Automatic keeps it for small models and loads it per photo for LLaVA-1.5. Follow-ups and
+            photos already read are not affected.
+          </p>
+        </div>
       </section>
     </div>
   );
