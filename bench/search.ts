@@ -3,8 +3,9 @@
  *
  * Builds a fresh database of synthetic photo rows in one transaction (schema from the migrations, FTS rows
  * through the core's rebuildSearchIndex; 1,000,000 rows take ~1.5 min), then times ~570 mixed queries through
- * SearchService as the app runs them ("after"), the search as the previous session left it ("previous",
- * bench/support/search-service-previous.ts) and the pre-issue-14 statements on a copy of the old FTS table
+ * SearchService as the app runs them ("after"), the search as the previous session left it ("previous": the
+ * same service with scorePhrases off, so one-phrase searches are ranked by bm25's own walks) and the
+ * pre-issue-14 statements on a copy of the old FTS table
  * ("before"), interleaved, so all see the same data and the same load. Prints per-kind p50/p95 against the
  * issue's targets, EXPLAIN QUERY PLAN before/previous/after for the slowest query of each kind, and the
  * memory of this process (it holds the core, as the main process does).
@@ -29,7 +30,6 @@ import { StatementProbe, type StatementCall } from './support/statement-probe';
 import { summarize } from './support/stats';
 import { printRescanDiff, printThumbCheck } from './support/rescan-diff';
 import { buildSyntheticLibrary, checkShownCaptions } from './support/synthetic-library';
-import { PreviousSearchService } from './support/search-service-previous';
 import { buildLegacyIndex, explainLines, LEGACY_FOLDERS_SQL, legacyListStatements, legacySearchStatements, runStatements, type LegacyStatements } from './support/search-before';
 
 export interface Sample {
@@ -38,7 +38,7 @@ export interface Sample {
   ms: number;
   total: number;
   calls: StatementCall[];
-  /** The previous session's search (search-service-previous.ts), same query, timed beside `ms` (order alternates). */
+  /** The service without scorePhrases (as the previous session left it), same query, timed beside `ms` (order alternates). */
   previousMs: number;
   /** Before: the pre-issue-14 statements on legacy_fts, same query, timed right after. */
   beforeMs: number;
@@ -167,7 +167,7 @@ export async function run(argv: string[]): Promise<void> {
     // Every timed search is a fresh one: the service keeps recent searches for their next pages, and the
     // warm-up and the EXPLAIN re-runs below repeat queries.
     const service = new SearchService(db, { keepSearches: false });
-    const previous = new PreviousSearchService(db);
+    const previous = new SearchService(db, { keepSearches: false, scorePhrases: false });
     // Browsing did not change: "previous" times the service itself for list and folders.
     const runPrevious = (q: BenchQuery): number => (q.op === 'search' ? previous.search(q.text, q.filters, q.offset, q.limit).total : runQuery(service, q));
     const queries = makeQueries(db);
@@ -227,7 +227,7 @@ export async function run(argv: string[]): Promise<void> {
     rowsOut.push(['mixed searches', mixed.length, mb.p50.toFixed(1), mb.p95.toFixed(1), mp.p50.toFixed(2), mp.p95.toFixed(2), ma.p50.toFixed(2), ma.p95.toFixed(2), ma.max.toFixed(1), '', 20, ma.p95 <= 20 ? 'met' : 'MISSED']);
     const photoCount = (db.prepare('SELECT count(*) FROM photos').pluck().get() as number).toLocaleString('en');
     console.log(`\n## latency per query kind (ms, page of 200, ${photoCount} photos), before → after, same run`);
-    console.log('  before: the statements from before issue 14; previous: the search as the last session left it (newest-first walk, then rank)');
+    console.log('  before: the statements from before issue 14; previous: the search as the last session left it (one-phrase searches ranked by bm25)');
     console.log(table(['kind', 'n', 'before p50', 'before p95', 'previous p50', 'previous p95', 'after p50', 'after p95', 'after max', 'hits p50 (after)', 'target p95', ''], rowsOut));
     console.log(
       `  load average ${qRes.loadAvgStart.toFixed(2)} → ${qRes.loadAvgEnd.toFixed(2)} (${loadavg().map((l) => l.toFixed(2)).join(' / ')} now); ` +

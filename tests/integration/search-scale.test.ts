@@ -183,8 +183,10 @@ describe('search at scale', () => {
     let walks = 0;
     const prepare = db.prepare.bind(db);
     (db as { prepare: unknown }).prepare = (sql: string) => {
-      // The first pass's walk (rankWithin's probe of the words alone is another statement).
-      if (sql.includes('SELECT photo_fts.rowid FROM photo_fts') && sql.includes(`LIMIT ${SEARCH_WINDOW + 1}`)) walks++;
+      // The first pass's walk (rankWithin's probe of the words alone is another statement); a one-phrase
+      // search ("table" is one word) walks the phrase alone with a bound of its own (scorePhrases).
+      const phraseWalk = sql.includes('MATCH @match LIMIT @limit');
+      if (sql.includes('SELECT photo_fts.rowid FROM photo_fts') && (sql.includes(`LIMIT ${SEARCH_WINDOW + 1}`) || phraseWalk)) walks++;
       return prepare(sql);
     };
     try {

@@ -4,11 +4,34 @@ import type { Db } from '../store/database';
 import { ensureSearchIndex } from './search-index';
 import { parseSearchQuery } from './fts-query';
 import { highlightText } from './highlight';
+import { readIndexTotals, scorePhrase, singlePhrase, type IndexTotals } from './phrase-score';
 import { facetMatch, normalizeFolder } from './search-facets';
 import { expandPrefix } from './search-terms';
 
 /** bm25 column weights: caption, tags, chat, file name, folder; the facets column never ranks. */
 export const BM25_WEIGHTS = '10.0, 8.0, 2.0, 3.0, 2.0, 0.0';
+const BM25_WEIGHT_LIST = BM25_WEIGHTS.split(',').map(Number);
+/** The text columns are the first five of photo_fts. */
+const TEXT_COLUMN_COUNT = 5;
+
+/**
+ * scorePhrases reads the photos excluded by default (NOT facets : smissing) into a set, to walk a phrase alone
+ * and drop them in JS; past this many missing photos it leaves the phrase to the plain walk and bm25.
+ */
+const MAX_EXCLUDED = 100_000;
+
+/**
+ * What scoring a phrase's match in JS costs more than bm25 per row, in ms: reading its text and tokenizing it
+ * (~4.5 µs at 1M, idle) against bm25's read of its row size (~1.5 µs). bm25 costs two more walks of the phrase.
+ */
+const PHRASE_ROW_MS = 0.003;
+
+/**
+ * And at most this many matches: bm25 reads each match's row size from photo_fts_docsize (small, and warm from
+ * every search), JS reads its text from photo_fts_content (177 MiB at 1M, read by nothing else), so a cold
+ * start costs JS more per row than the bench shows. Up to here the two walks bm25 saves outweigh that.
+ */
+const PHRASE_SCORE_MAX = 2500;
 
 /** What a person typed only ever matches the text columns, never the facet tokens. */
 const TEXT_COLUMNS = '{caption tags chat file_name folder}';
@@ -221,6 +244,8 @@ interface KeptSearch {
   ids: number[] | null;
   /** Every match in rank order, once a page past the first was asked for (the first page ranks only itself). */
   ranked: { id: number; rank: number }[] | null;
+  /** A one-phrase search walked by phraseWalk: the rows of the whole index that hold the phrase (bm25's nHit). */
+  phraseHits: number | null;
 }
 
 /** Pages from here on look for a mark to seek from; nearer the top, OFFSET is as cheap. */
@@ -260,6 +285,11 @@ export interface SearchOptions {
   rankWithinWords?: number;
   /** Keep recent searches' results for their next pages (on by default; the bench times fresh searches). */
   keepSearches?: boolean;
+  /**
+   * Rank a narrow unfiltered one-phrase search in JS from its matches' text (phrase-score.ts) instead of bm25's
+   * walks, when that is the cheaper of the two (by the count walk's time); 'always' whenever it can (tests).
+   */
+  scorePhrases?: boolean | 'always';
 }
 
 export class SearchService {
@@ -269,6 +299,9 @@ export class SearchService {
   private marks: { key: string; marks: Map<number, ListMark> } | null = null;
   private readonly kept = new Map<string, KeptSearch>();
   private readonly keepSearches: boolean;
+  private readonly scorePhrases: boolean | 'always';
+  /** What phraseWalk and scorePhrase read of the index as a whole, for one data version (see dataVersion). */
+  private phraseIndex: { key: string; totals: IndexTotals | null; excluded: Set<number> | null } | null = null;
 
   constructor(
     private readonly db: Db,
@@ -279,6 +312,7 @@ export class SearchService {
     this.rankFilteredByWords = options.rankByWords !== false;
     this.rankWithinWords = options.rankWithinWords ?? RANK_WITHIN_WORDS;
     this.keepSearches = options.keepSearches !== false;
+    this.scorePhrases = options.scorePhrases ?? true;
   }
 
   list(filters: PhotoFilters, sort: PhotoSort, offset: number, limit: number): PhotoPage {
@@ -377,6 +411,67 @@ export class SearchService {
       .all({ match, ids: JSON.stringify(matches), limit, offset }) as { id: number; rank: number }[];
   }
 
+  /** The index totals and the rows `NOT facets : <exclude>` drops, read once per data version; null when unusable. */
+  private phraseIndexFor(exclude: string | null): { totals: IndexTotals; excluded: Set<number> } | null {
+    const key = `${this.dataVersion()} ${exclude ?? ''}`;
+    if (this.phraseIndex?.key !== key) {
+      let excluded: Set<number> | null = new Set();
+      if (exclude !== null) {
+        const rows = this.db
+          .prepare(`SELECT rowid FROM photo_fts WHERE photo_fts MATCH ? LIMIT ${MAX_EXCLUDED + 1}`)
+          .pluck()
+          .all(`facets : ${exclude}`) as number[];
+        excluded = rows.length > MAX_EXCLUDED ? null : new Set(rows);
+      }
+      this.phraseIndex = { key, totals: readIndexTotals(this.db, 'photo_fts', BM25_WEIGHT_LIST.length), excluded };
+    }
+    const { totals, excluded } = this.phraseIndex;
+    return totals && excluded ? { totals, excluded } : null;
+  }
+
+  /**
+   * The count walk of an unfiltered one-phrase search, `(phrase) NOT facets : smissing … LIMIT SEARCH_WINDOW + 1`,
+   * done as a walk of the phrase alone with the excluded photos dropped in JS: the same rows in the same order,
+   * and, when the walk reaches the phrase's last row, the number of rows holding the phrase (bm25's IDF counts
+   * missing photos too). It reads a few rows past the window for the excluded ones among them (twice their
+   * share of the library); should that fall short, it goes on from its last row (a new walk: ~3 ms at 1M).
+   */
+  private phraseWalk(phrase: string, excluded: Set<number>, rows: number): { ids: number[]; hits: number | null; ms: number } {
+    const t0 = performance.now();
+    const match = `${TEXT_COLUMNS} : (${phrase})`;
+    const slack = excluded.size === 0 ? 0 : Math.min(excluded.size, Math.ceil((2 * (SEARCH_WINDOW + 1) * excluded.size) / rows) + 16);
+    const ids: number[] = [];
+    let seen = 0;
+    let after: number | null = null;
+    for (;;) {
+      const limit = SEARCH_WINDOW + 1 - ids.length + slack;
+      const some = (
+        after === null
+          ? this.db.prepare('SELECT photo_fts.rowid FROM photo_fts WHERE photo_fts MATCH @match LIMIT @limit').pluck().all({ match, limit })
+          : this.db.prepare('SELECT photo_fts.rowid FROM photo_fts WHERE photo_fts MATCH @match AND photo_fts.rowid > @after LIMIT @limit').pluck().all({ match, after, limit })
+      ) as number[];
+      seen += some.length;
+      for (const id of some) if (!excluded.has(id)) ids.push(id);
+      if (ids.length > SEARCH_WINDOW) return { ids, hits: null, ms: performance.now() - t0 };
+      if (some.length < limit) return { ids, hits: seen, ms: performance.now() - t0 };
+      after = some[some.length - 1]!;
+    }
+  }
+
+  /** What scorePhrases needs for this search, or null when it is not an unfiltered one-phrase search (or cannot be). */
+  private phraseSearch(
+    match: string,
+    facets: { expr: string | null; exclude: string | null },
+    joins: number,
+  ): { words: string[]; totals: IndexTotals; excluded: Set<number> } | null {
+    if (this.scorePhrases === false) return null;
+    // Inside a transaction FTS5 may hold rows and totals not yet written to its tables.
+    if (facets.expr !== null || joins > 0 || this.db.inTransaction) return null;
+    const words = singlePhrase(match);
+    const index = words ? this.phraseIndexFor(facets.exclude) : null;
+    return words && index ? { words, ...index } : null;
+  }
+
   search(query: string, filters: PhotoFilters, offset: number, limit: number): SearchResult {
     // Long prefixes become their few whole words (search-terms.ts): FTS5 walks those lazily.
     const parsed = parseSearchQuery(query, this.expand);
@@ -397,8 +492,23 @@ export class SearchService {
       // for page after page of the same search); any write to the database forgets it.
       const keptKey = `${this.dataVersion()} ${this.rankFilteredByWords ? 'w' : '-'} ${where} ${JSON.stringify(params)}`;
       let found = this.kept.get(keptKey);
+      let phrase: { words: string[]; totals: IndexTotals; excluded: Set<number> } | null = null;
       if (found) {
         this.kept.delete(keptKey); // most recently used last
+      } else if ((phrase = this.phraseSearch(parsed.match, facets, w.sql.length))) {
+        const walked = this.phraseWalk(parsed.match, phrase.excluded, phrase.totals.rows);
+        const more = walked.ids.length > SEARCH_WINDOW;
+        // Scored in JS when that reads less than bm25 would: bm25 walks the phrase twice more (each about as
+        // long as this walk) and reads each match's row size; JS reads each match's text, ~3 µs a row more.
+        const cheaper =
+          this.scorePhrases === 'always' || (walked.ids.length <= PHRASE_SCORE_MAX && walked.ids.length * PHRASE_ROW_MS <= 2 * walked.ms);
+        found = {
+          total: Math.min(walked.ids.length, SEARCH_WINDOW),
+          more,
+          ids: more ? null : walked.ids,
+          ranked: null,
+          phraseHits: more || !cheaper ? null : walked.hits,
+        };
       } else {
         // Up to SEARCH_WINDOW + 1 matches in FTS5's own (ascending) rowid order, cut by LIMIT: enough to tell a
         // narrow search (ranked) from a broad one (newest first). Ascending, because FTS5's newest-first walk
@@ -409,7 +519,7 @@ export class SearchService {
           .pluck()
           .all(params) as number[];
         const more = some.length > SEARCH_WINDOW;
-        found = { total: Math.min(some.length, SEARCH_WINDOW), more, ids: more ? null : some, ranked: null };
+        found = { total: Math.min(some.length, SEARCH_WINDOW), more, ids: more ? null : some, ranked: null, phraseHits: null };
       }
       if (this.keepSearches) this.kept.set(keptKey, found);
       if (this.kept.size > KEPT_SEARCHES) this.kept.delete(this.kept.keys().next().value!);
@@ -425,6 +535,12 @@ export class SearchService {
              WHERE ${where} ORDER BY rank, photo_fts.rowid DESC LIMIT @limit OFFSET @offset`,
           )
           .all({ ...params, limit: count, offset: from }) as { id: number; rank: number }[]);
+      if (!more && found.ranked === null && found.phraseHits !== null && matches) {
+        // A narrow one-phrase search: every match scored at once from its text, as bm25 scores it (phrase-score.ts).
+        const p = phrase ?? this.phraseSearch(parsed.match, facets, w.sql.length);
+        found.ranked = p ? scorePhrase(this.db, 'photo_fts', p.words, matches, found.phraseHits, p.totals, BM25_WEIGHT_LIST, TEXT_COLUMN_COUNT) : null;
+        if (found.ranked === null) found.phraseHits = null; // not ASCII: bm25 ranks it
+      }
       if (!more && offset > 0 && found.ranked === null) found.ranked = rank(0, total);
       // Past the window, newest first, only as far as this page: bm25 first reads every posting list of every
       // term in full (its IDF), 85 ms for "a" and 50 ms for "white table" at a million photos, whatever LIMIT says.
