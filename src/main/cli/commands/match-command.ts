@@ -56,34 +56,31 @@ export const matchCommand: CliCommand = {
       // As `caption --model-dir`: a folder is named after itself unless --model names it.
       const model = typeof values['model'] === 'string' ? values['model'] : modelDirOption ? basename(modelDirOption) : DEFAULT_RETRIEVAL_MODEL;
       const modelDir = modelDirOption ?? core.models.resolve(model);
-      const items = positionals.map((arg, i) => {
+      const items = positionals.map((arg) => {
         const row = /^\d+$/.test(arg) ? core.photos.row(Number(arg)) : core.photos.findByPath(resolve(arg));
-        return { jobId: i, photoId: row?.id ?? -1, path: row ? core.photos.absolutePath(row) : resolve(arg) };
+        return { photoId: row?.id ?? -1, path: row ? core.photos.absolutePath(row) : resolve(arg) };
       });
       // The captioner's inference process: retrieval loads beside it.
       const client = core.captioning.ensureClient();
       await client.loadRetrieval({ model, modelDir, cacheDir: core.paths.modelCacheDir, threads, precision });
       const textVectors = (await client.embedTexts({ texts })).vectors;
-      const embedded = await client.embedImages({ items });
       const rows: MatchRow[] = [];
-      for (const r of embedded.results) {
-        const item = items[r.jobId]!;
+      for (const item of items) {
         const base = { photoId: item.photoId >= 0 ? item.photoId : null, path: item.path, model, precision };
-        let probabilities: number[] | null = null;
-        let error = r.ok ? null : r.error;
-        if (r.ok) {
-          try {
-            probabilities = (await client.match({ path: item.path, texts })).probabilities;
-          } catch (err) {
-            error = err instanceof Error ? err.message : String(err);
-          }
+        // One vision pass per photo gives both scores: the ITM probabilities and the ITC vector for the cosine.
+        let matched: { probabilities: number[]; vector: number[] } | null = null;
+        let error: string | null = null;
+        try {
+          matched = await client.match({ path: item.path, texts });
+        } catch (err) {
+          error = err instanceof Error ? err.message : String(err);
         }
         texts.forEach((text, t) =>
           rows.push({
             ...base,
             text,
-            cosine: r.ok && probabilities ? dot(r.vector, textVectors[t]!) : null,
-            probability: probabilities ? probabilities[t]! : null,
+            cosine: matched ? dot(matched.vector, textVectors[t]!) : null,
+            probability: matched ? matched.probabilities[t]! : null,
             error,
           }),
         );

@@ -94,7 +94,8 @@ export type FromWorker =
   | { type: 'retrieval-loaded'; id: number; model: string; dimensions: number; loadMs: number; compiled: boolean }
   | { type: 'images-embedded'; id: number; results: EmbedItemResult[]; decodeMs: number; inferMs: number }
   | { type: 'texts-embedded'; id: number; vectors: number[][] }
-  | { type: 'matched'; id: number; probabilities: number[] }
+  /** `vector`: the image's ITC embedding from the same vision pass, so a caller needs no 'embed-images' for it. */
+  | { type: 'matched'; id: number; probabilities: number[]; vector: number[] }
   | { type: 'cancelled'; id: number }
   | { type: 'error'; id: number | null; code: string; message: string }
   | LlavaFromWorker

@@ -31,8 +31,8 @@ export class RetrievalHandler {
   private key = '';
   /** Settles when the newest load does (with null if it failed): decoding waits for it to learn the input size. */
   private ready: Promise<BlipRetrievalEngine | null> = Promise.resolve(null);
-  /** path, size and mtime → image embeds, least recently used first */
-  private readonly embedsCache = new Map<string, NdFloat32>();
+  /** path, size and mtime → image embeds and ITC feature, least recently used first */
+  private readonly embedsCache = new Map<string, { embeds: NdFloat32; feature: Float32Array }>();
 
   constructor(
     private readonly send: (m: FromWorker) => void,
@@ -72,8 +72,9 @@ export class RetrievalHandler {
         };
       case 'match':
         return async () => {
-          const probabilities = await this.require().matchEmbeds(await this.imageEmbeds(m.path), m.texts);
-          this.send({ type: 'matched', id: m.id, probabilities });
+          const image = await this.imageEmbeds(m.path);
+          const probabilities = await this.require().matchEmbeds(image.embeds, m.texts);
+          this.send({ type: 'matched', id: m.id, probabilities, vector: Array.from(image.feature) });
         };
     }
   }
@@ -108,7 +109,7 @@ export class RetrievalHandler {
   }
 
   /** A changed file (size or mtime) is a new key, so a stale entry is never used; it just ages out. */
-  private async imageEmbeds(path: string): Promise<NdFloat32> {
+  private async imageEmbeds(path: string): Promise<{ embeds: NdFloat32; feature: Float32Array }> {
     const engine = this.require();
     const info = await stat(path).catch(() => undefined);
     const key = info ? `${path}\n${info.size}\n${info.mtimeMs}` : undefined;
@@ -118,12 +119,13 @@ export class RetrievalHandler {
       this.embedsCache.set(key, hit);
       return hit;
     }
-    const { embeds } = await engine.encodeImages([path]);
+    const { embeds, features } = await engine.encodeImages([path]);
+    const image = { embeds, feature: features[0]! };
     if (key !== undefined) {
-      this.embedsCache.set(key, embeds);
+      this.embedsCache.set(key, image);
       if (this.embedsCache.size > MATCH_CACHE_ENTRIES) this.embedsCache.delete(this.embedsCache.keys().next().value as string);
     }
-    return embeds;
+    return image;
   }
 
   private require(): BlipRetrievalEngine {
