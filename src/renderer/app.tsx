@@ -7,6 +7,7 @@ import { ExportDialog } from './components/export/export-dialog';
 import { FirstRun } from './components/first-run/first-run';
 import { GalleryView } from './components/gallery/gallery-view';
 import { JobsDrawer } from './components/jobs/jobs-drawer';
+import { EmbeddingRunBar } from './components/jobs/embedding-run-bar';
 import { JobsStatusBar } from './components/jobs/jobs-status-bar';
 import { MetadataWriteBar } from './components/metadata/metadata-write-bar';
 import { LibrarySidebar } from './components/library/library-sidebar';
@@ -331,6 +332,7 @@ export function App() {
       )}
 
       <MetadataWriteBar writes={metadataWrites} />
+      <EmbeddingRunBar meaning={meaning} />
       <JobsStatusBar jobs={jobs} status={library.status} onOpenDrawer={() => setDrawerOpen(true)} />
       {exportOpen && (
         <ExportDialog

@@ -507,6 +507,10 @@ export const channels = {
   'embeddings.status': { request: Empty, reply: EmbeddingStatus },
   /** Queues embeddings for every photo that has none and starts the run in the background (progress: `embeddings.progress`). */
   'embeddings.start': { request: Empty, reply: z.object({ queued: z.number().int() }) },
+  /** The embedding run, as the caption run: pause after the batch in hand, resume, cancel what is left. */
+  'embeddings.pause': { request: Empty, reply: Ok },
+  'embeddings.resume': { request: Empty, reply: Ok },
+  'embeddings.cancel': { request: Empty, reply: Ok },
   'captions.history': { request: z.object({ photoId: z.number().int() }), reply: z.array(CaptionEntry) },
   /** Makes an earlier caption the shown one again (as a new user entry, so history keeps every step). */
   'captions.revert': { request: z.object({ photoId: z.number().int(), captionId: z.number().int() }), reply: PhotoDetail },

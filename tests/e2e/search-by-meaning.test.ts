@@ -8,12 +8,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { colourEmbeddingBackend } from '../support/colour-embedding-backend';
+import { colourEmbeddingBackend, type ColourBackend } from '../support/colour-embedding-backend';
 import { startRendererHarness, type RendererHarness } from '../support/renderer-harness';
 import { tempDir } from '../support/temp-dirs';
 
 let tmp: { dir: string; cleanup: () => void };
 let h: RendererHarness;
+let backend: ColourBackend;
 
 async function solid(path: string, colour: string, width: number): Promise<void> {
   await sharp({ create: { width, height: 120, channels: 3, background: colour } }).jpeg().toFile(path);
@@ -29,7 +30,7 @@ beforeAll(async () => {
   await solid(join(photos, 'lawn.jpg'), '#20b030', 190);
   h = await startRendererHarness({
     dataDir: join(tmp.dir, 'data'),
-    coreOptions: { retrieval: { backend: colourEmbeddingBackend(), locateModel: () => join(tmp.dir, 'retrieval-pack') } },
+    coreOptions: { retrieval: { backend: (backend = colourEmbeddingBackend()), locateModel: () => join(tmp.dir, 'retrieval-pack') } },
   });
   await h.core.library.addRoot(photos);
   await h.core.library.scan();
@@ -51,9 +52,30 @@ describe('search by meaning', () => {
     await expect.poll(() => card.getByTestId('meaning-status').textContent()).toBe('0 photos of 4 photos read with blip-itm-base-coco');
     expect(await card.getByRole('checkbox').isChecked()).toBe(true);
     expect(await card.textContent()).toMatch(/Cost: One more vision pass per photo/);
+    // One photo per batch, and the first batch held: the run is caught in the middle, as on a big library.
+    h.core.settings.set({ batchSize: 1 });
+    const release = backend.hold();
     await card.getByRole('button', { name: 'Read the remaining photos now' }).click();
+    // The status bar shows the run beside captioning, with pause / resume / cancel.
+    const run = h.page.getByTestId('embedding-run');
+    await expect.poll(() => run.getAttribute('data-state')).toBe('running');
+    expect(await run.textContent()).toContain('Reading photos for search by meaning');
+    expect(await h.page.getByTestId('embedding-details').textContent()).toMatch(/^0 of 4\b.*blip-itm-base-coco$/);
+    await h.screenshot('search-by-meaning-0-status-bar');
+    await h.page.getByRole('button', { name: 'Pause reading for search by meaning' }).click();
+    release();
+    await expect.poll(() => run.getAttribute('data-state')).toBe('paused');
+    const paused = Number((await h.page.getByTestId('embedding-details').textContent())!.split(' of ')[0]);
+    expect(paused).toBeLessThan(4);
+    await h.page.getByRole('button', { name: 'Resume reading for search by meaning' }).click();
+    await expect.poll(() => run.getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
+    expect(await run.textContent()).toContain('Photos read for search by meaning');
+    expect(await h.page.getByTestId('embedding-details').textContent()).toBe('4 of 4 · blip-itm-base-coco');
     await expect.poll(() => card.getByTestId('meaning-status').textContent(), { timeout: 20_000 }).toBe('4 photos of 4 photos read with blip-itm-base-coco');
     await h.screenshot('search-by-meaning-1-settings');
+    await h.page.getByRole('button', { name: 'Dismiss the search-by-meaning status' }).click();
+    await expect.poll(() => run.count()).toBe(0);
+    h.core.settings.set({ batchSize: 4 });
   });
 
   it('shows a photo found by meaning alone with its reason', async () => {

@@ -46,21 +46,33 @@ export interface ColourBackend extends EmbeddingBackend {
   loads: number;
   /** The next embedImages call rejects as if the inference process had been killed. */
   crashNext: () => void;
+  /** Every embedImages call waits until the returned function is called (a run caught in the middle). */
+  hold: () => () => void;
 }
 
 export function colourEmbeddingBackend(): ColourBackend {
   let crash = false;
+  let held: Promise<void> | null = null;
   const backend: ColourBackend = {
     embedded: [],
     loads: 0,
     crashNext: () => {
       crash = true;
     },
+    hold: () => {
+      let release = (): void => {};
+      held = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        held = null;
+        release();
+      };
+    },
     async load() {
       backend.loads++;
       return { dimensions: COLOUR_DIMS };
     },
     async embedImages(items) {
+      if (held) await held;
       if (crash) {
         crash = false;
         throw new WorkerCrashedError('killed by SIGKILL');

@@ -11,5 +11,17 @@ export function createEmbeddingHandlers(core: Core): Pick<CoreHandlers, MeaningC
     'search.similar': ({ photoId, filters, page }) => core.hybrid.similar(photoId, filters, page.offset, page.limit),
     'embeddings.status': () => core.embeddings.status(),
     'embeddings.start': () => ({ queued: core.embeddings.embedNewInBackground({ batchSize: core.settings.get().batchSize }) }),
+    'embeddings.pause': () => {
+      core.embeddings.pause();
+      return { ok: true } as const;
+    },
+    'embeddings.resume': () => {
+      core.embeddings.resume();
+      return { ok: true } as const;
+    },
+    'embeddings.cancel': () => {
+      core.embeddings.cancel();
+      return { ok: true } as const;
+    },
   };
 }
