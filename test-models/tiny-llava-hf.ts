@@ -87,6 +87,13 @@ export interface WriteTinyLlavaHfOptions {
    * 32064 are; default: the tokenizer's size rounded up to 64. Benchmarks use it for a realistic lm_head.
    */
   vocab?: number;
+  /**
+   * Factors to scale rows of the drawn embedding table by (token id → factor), given the tokenizer's ids: with
+   * tied embeddings a small row also makes its token unlikely in greedy text (test-models/tiny-llava.ts).
+   */
+  embeddingRowScales?: (tokens: LlavaHfTokenIds, vocab: number) => Iterable<readonly [number, number]>;
+  /** Qwen2 tokenizer only: role names as single tokens (TinyQwenTokenizerOptions.wholeRoleNames). */
+  wholeRoleNames?: boolean;
 }
 
 export interface TinyLlavaHfInfo {
@@ -308,13 +315,17 @@ export interface LlavaHfTokenIds {
   bos?: number;
   eos: number;
   size: number;
+  /** Qwen2 tokenizer only: byte tokens that are neither letters nor the space (punctuation, control bytes) */
+  rareByteIds?: number[];
+  /** Qwen2 tokenizer only: the special tokens added after the vocabulary (<|endoftext|>, <|im_start|>, <|im_end|>, <image>) */
+  specialIds?: number[];
 }
 
 /**
  * Everything of a llava-hf folder but config.json and the weights: the tiny tokenizer (Llama's for llava-1.5,
  * Qwen2's for interleave), chat template, generation, preprocessor and processor configs.
  */
-export async function writeLlavaHfRuntimeFiles(dir: string, shape: TinyLlavaHfShape): Promise<LlavaHfTokenIds> {
+export async function writeLlavaHfRuntimeFiles(dir: string, shape: TinyLlavaHfShape, options: Pick<WriteTinyLlavaHfOptions, 'wholeRoleNames'> = {}): Promise<LlavaHfTokenIds> {
   await mkdir(dir, { recursive: true });
   const v = shape.vision;
   let ids: LlavaHfTokenIds;
@@ -325,8 +336,8 @@ export async function writeLlavaHfRuntimeFiles(dir: string, shape: TinyLlavaHfSh
     await writeJson(dir, 'generation_config.json', { _from_model_config: true, bos_token_id: tk.bos, eos_token_id: tk.eos, pad_token_id: tk.pad, transformers_version: '4.36.0.dev0' });
     await writeJson(dir, 'preprocessor_config.json', clipPreprocessorConfig(v.imageSize));
   } else {
-    const tk = await writeTinyQwenTokenizer(dir, { chatTemplate: LLAVA_INTERLEAVE_CHAT_TEMPLATE, templateIn: 'chat_template.json' });
-    ids = { image: tk.image, bos: tk.endOfText, eos: tk.imEnd, size: tk.size };
+    const tk = await writeTinyQwenTokenizer(dir, { chatTemplate: LLAVA_INTERLEAVE_CHAT_TEMPLATE, templateIn: 'chat_template.json', wholeRoleNames: options.wholeRoleNames ?? false });
+    ids = { image: tk.image, bos: tk.endOfText, eos: tk.imEnd, size: tk.size, rareByteIds: tk.rareByteIds, specialIds: [tk.endOfText, tk.imStart, tk.imEnd, tk.image] };
     await writeJson(dir, 'generation_config.json', { bos_token_id: tk.endOfText, eos_token_id: tk.imEnd });
     await writeJson(dir, 'preprocessor_config.json', siglipPreprocessorConfig(v.imageSize));
   }
@@ -341,7 +352,7 @@ export async function writeLlavaHfRuntimeFiles(dir: string, shape: TinyLlavaHfSh
 }
 
 export async function writeTinyLlavaHf(dir: string, shape: TinyLlavaHfShape = TINY_LLAVA_15_SHAPE, options: WriteTinyLlavaHfOptions = {}): Promise<TinyLlavaHfInfo> {
-  const ids = await writeLlavaHfRuntimeFiles(dir, shape);
+  const ids = await writeLlavaHfRuntimeFiles(dir, shape, { wholeRoleNames: options.wholeRoleNames ?? false });
   const v = shape.vision;
   const patchTokens = Math.floor(v.imageSize / v.patchSize) ** 2;
   const imageTokens = patchTokens + (v.kind === 'clip' ? 1 : 0) - (shape.strategy === 'default' ? 1 : 0);
@@ -353,8 +364,14 @@ export async function writeTinyLlavaHf(dir: string, shape: TinyLlavaHfShape = TI
   const dtype = options.dtype ?? 'float16';
   const naming = options.naming ?? 'hub';
   const omit = new Set(options.omitTensors ?? []);
+  const drawn = tinyWeights(shape, vocab, options.seed ?? 7);
+  if (options.embeddingRowScales) {
+    const table = drawn.get('language_model.model.embed_tokens.weight')!.data;
+    const h = shape.text.hidden;
+    for (const [id, by] of options.embeddingRowScales(ids, vocab)) table.subarray(id * h, (id + 1) * h).forEach((x, i, row) => (row[i] = x * by));
+  }
   const all: WeightMap = new Map();
-  for (const [name, w] of tinyWeights(shape, vocab, options.seed ?? 7)) {
+  for (const [name, w] of drawn) {
     if (omit.has(name)) continue;
     all.set(naming === 'hub' ? name : currentName(name), { storedDType: dtype, shape: w.shape, data: w.data });
   }

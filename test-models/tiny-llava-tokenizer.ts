@@ -40,14 +40,21 @@ export function byteAlphabet(): string[] {
   return out;
 }
 
-/** Vocabulary (token → id) and merges, in priority order, that build each word left to right. */
-export function tinyBpe(): { vocab: Map<string, number>; merges: [string, string][] } {
+/** ChatML's role names, which Qwen2's real vocabulary holds as single tokens. */
+const ROLE_NAMES = ['system', 'user', 'assistant'];
+
+/**
+ * Vocabulary (token → id) and merges, in priority order, that build each word left to right. `firstWords` are
+ * merged before all others, so no earlier merge splits them (by default 'user' encodes as u·se·r, since the
+ * `se` of 'sea' outranks its own merges).
+ */
+export function tinyBpe(firstWords: readonly string[] = []): { vocab: Map<string, number>; merges: [string, string][] } {
   const alphabet = byteAlphabet();
   const vocab = new Map<string, number>();
   alphabet.forEach((ch) => vocab.set(ch, vocab.size));
   const merges: [string, string][] = [];
   const space = alphabet[32]!;
-  for (const word of WORDS) {
+  for (const word of [...firstWords, ...WORDS.filter((w) => !firstWords.includes(w))]) {
     for (const form of [word, `${space}${word}`]) {
       let piece = form[0]!;
       for (const ch of form.slice(1)) {
@@ -65,8 +72,18 @@ export function tinyBpe(): { vocab: Map<string, number>; merges: [string, string
 
 const TEMPLATE_NOTE = 'chat_template.json';
 
-export async function writeTinyQwenTokenizer(dir: string, options: { chatTemplate?: string; templateIn?: 'tokenizer_config' | 'chat_template.json' } = {}): Promise<TinyTokenizerIds> {
-  const { vocab, merges } = tinyBpe();
+export interface TinyQwenTokenizerOptions {
+  chatTemplate?: string;
+  templateIn?: 'tokenizer_config' | 'chat_template.json';
+  /**
+   * Make 'system', 'user' and 'assistant' one token each, as in Qwen2's vocabulary, so a ChatML turn costs the
+   * ~5 template tokens a real one does (what the engine's context trimming budgets per turn). Default false.
+   */
+  wholeRoleNames?: boolean;
+}
+
+export async function writeTinyQwenTokenizer(dir: string, options: TinyQwenTokenizerOptions = {}): Promise<TinyTokenizerIds> {
+  const { vocab, merges } = tinyBpe(options.wholeRoleNames ? ROLE_NAMES : []);
   const base = vocab.size;
   const added = QWEN_SPECIALS.map((content, i) => ({ id: base + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true };

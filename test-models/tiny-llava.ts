@@ -1,168 +1,121 @@
 /**
- * Generated LLaVA packs in the transformers.js ONNX layout (onnx/vision_encoder*.onnx, onnx/embed_tokens*.onnx,
+ * Tiny LLaVA packs in the transformers.js ONNX layout (onnx/vision_encoder*.onnx, onnx/embed_tokens*.onnx,
  * onnx/decoder_model_merged*.onnx, config.json, generation_config.json, preprocessor_config.json,
- * processor_config.json, tokenizer.json, tokenizer_config.json, chat_template.json), with seeded random weights:
- * `writeTinyLlava` writes a few kilobytes, for wiring, streaming, KV cache and stop tests. (Benchmarks measure
- * packs the LLaVA compiler builds from llava-hf folders instead: tiny-llava-hf.ts, random-llava-hf.ts.)
+ * processor_config.json, tokenizer.json, tokenizer_config.json, chat_template.json), built the way real packs
+ * are: a tiny llava-interleave (SigLIP + Qwen2) checkpoint in the llava-hf layout (tiny-llava-hf.ts) compiled
+ * by Tandem's LLaVA compiler (`compileLlavaToFolder`, the transformers.js decoder interface). `writeTinyLlava`
+ * writes a few kilobytes, for wiring, streaming, KV cache and stop tests.
  */
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { LLAVA_INTERLEAVE_CHAT_TEMPLATE } from '../src/main/core/llava/chat-template';
-import { llavaOnnxPath, type LlavaDTypes } from '../src/main/core/models/known-packs';
-import type { GraphBuilder } from '../src/main/core/onnx/graph-builder';
-import { encodeOnnxModel } from '../src/main/core/onnx/onnx-model-writer';
-import { SeededRandom } from './seeded-random';
-import { decoderGraph, embedTokensGraph, visionEncoderGraph, type LlavaShape, type WeightSource } from './tiny-llava-graphs';
-import { writeTinyQwenTokenizer, type TinyTokenizerIds } from './tiny-llava-tokenizer';
-import { siglipPreprocessorConfig } from './preprocessor-configs';
-
-export const TINY_LLAVA_SHAPE: LlavaShape = {
-  vision: { hidden: 32, intermediate: 64, heads: 4, layers: 2, imageSize: 32, patchSize: 8, eps: 1e-6 },
-  // 4 query heads over 2 KV heads, so grouped-query attention is exercised too.
-  text: { hidden: 32, intermediate: 64, heads: 4, kvHeads: 2, layers: 2, vocab: 0, ropeTheta: 1_000_000, eps: 1e-6 },
-};
+import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileLlavaToFolder, LLAVA_COMPILER_VERSION, LLAVA_MANIFEST_FILE } from '../src/main/core/llava-compiler/compile-llava';
+import type { EmbeddingPrecision } from '../src/main/core/llava-compiler/llama-decoder-graph';
+import type { LinearPrecision } from '../src/main/core/llava-compiler/linear-weights';
+import { defaultTestModelRoot } from './test-model-cache';
+import { TINY_LLAVA_HF_VERSION, TINY_LLAVA_INTERLEAVE_SHAPE, writeTinyLlavaHf, type LlavaHfTokenIds, type TinyLlavaHfInfo, type TinyLlavaHfShape } from './tiny-llava-hf';
 
 /** Tiny context, so trimming is exercised with a few turns. */
 export const TINY_LLAVA_CONTEXT = 384;
 
+/**
+ * llava-interleave's structure, tiny: 32 px images in 8 px patches (16 image tokens), 4 query heads over 2 KV
+ * heads so grouped-query attention is exercised too, and a TINY_LLAVA_CONTEXT-token context.
+ */
+export const TINY_LLAVA_SHAPE: TinyLlavaHfShape = {
+  ...TINY_LLAVA_INTERLEAVE_SHAPE,
+  text: { ...TINY_LLAVA_INTERLEAVE_SHAPE.text, maxPositions: TINY_LLAVA_CONTEXT },
+};
+
+/** The variants the compiler writes per component (transformers.js' file suffixes: '', '_int8', '_q4'). */
+export interface LlavaVariants {
+  vision_encoder: LinearPrecision[];
+  embed_tokens: EmbeddingPrecision[];
+  decoder_model_merged: LinearPrecision[];
+}
+
 export interface WriteLlavaOptions {
+  /** seed of the llava-hf checkpoint's weights */
   seed?: number;
   /** Which ONNX variants to write (one file per component per dtype). Default: all fp32. */
-  variants?: Partial<Record<keyof LlavaDTypes, ('fp32' | 'int8' | 'q4')[]>>;
+  variants?: Partial<LlavaVariants>;
+  /** text_config.max_position_embeddings; default TINY_LLAVA_CONTEXT */
   maxPositionEmbeddings?: number;
-  /** Where the chat template lives: chat_template.json as llava-hf ships it, or inside tokenizer_config.json. */
-  templateIn?: 'tokenizer_config' | 'chat_template.json';
-  /** Standard deviation of weight matrices: 0.02 as transformers initialises; the tiny model uses more so its text varies. */
-  std?: number;
 }
 
 /**
- * Seeded weights with a realistic scale: matrices ~N(0, 0.02) as in transformers' init, norms at 1, biases
- * small. The tiny model's "rare" tokens (specials, punctuation bytes) get small embeddings so greedy text
- * stays readable words rather than U+FFFD, and the end-of-turn token is never likely: answers run to
- * max_new_tokens, which the stop tests rely on.
+ * The checkpoint's token embeddings are drawn ~N(0, 1); at that size a token's own row dominates the residual
+ * stream and, through the tied lm_head, greedy decoding repeats the last token forever. Scaled down, the layers
+ * and the image decide: greedy answers vary from step to step and from photo to photo, so comparing two
+ * decodes (KV cache against a full re-read) tells them apart.
  */
-function weightSource(seed: number, std: number): WeightSource {
-  const rng = new SeededRandom(seed);
-  return (_name, dims, kind) => {
-    const n = dims.reduce((a, b) => a * b, 1);
-    if (kind === 'norm') return new Float32Array(n).fill(1);
-    if (kind === 'bias') return rng.normals(n, std / 2);
-    return rng.normals(n, std);
-  };
+const EMBEDDING_SCALE = 0.15;
+
+/** Seed of the checkpoint's weights; with EMBEDDING_SCALE, one whose greedy answers are varied words. */
+const DEFAULT_SEED = 11;
+
+/**
+ * Every embedding row is scaled by EMBEDDING_SCALE, and the tiny model's "rare" tokens (punctuation and control
+ * bytes, specials, the rows padding the table past the tokenizer) get smaller ones still: with tied embeddings
+ * that makes them unlikely too, so greedy text stays readable words rather than U+FFFD, and the end-of-turn
+ * token is never likely: answers run to max_new_tokens, which the stop tests rely on.
+ */
+function* dampRareTokens(ids: LlavaHfTokenIds, vocab: number): Iterable<readonly [number, number]> {
+  const scale = new Map<number, number>();
+  for (let id = 0; id < vocab; id++) scale.set(id, EMBEDDING_SCALE);
+  for (const id of ids.rareByteIds ?? []) scale.set(id, EMBEDDING_SCALE * 0.1);
+  for (const id of ids.specialIds ?? [ids.image, ids.eos]) scale.set(id, EMBEDDING_SCALE * 0.01);
+  for (let id = ids.size; id < vocab; id++) scale.set(id, EMBEDDING_SCALE * 0.01);
+  yield* scale;
 }
 
-async function writeModelFile(graph: GraphBuilder, path: string): Promise<void> {
-  // transformers.js names external data `<file>.onnx_data`; onnxruntime resolves it next to the .onnx.
-  const dataName = `${basename(path)}_data`;
-  const { model, chunks } = encodeOnnxModel(graph, { externalFile: dataName, externalThresholdBytes: 1 << 20 });
-  await writeFile(path, model);
-  if (chunks.length === 0) return;
-  const file = await open(join(path, '..', dataName), 'w');
+/**
+ * Writes a compiled tiny LLaVA pack into `dir`: the llava-hf checkpoint is written to a temporary folder and
+ * compiled once per variant combination into `dir` (each compile writes all three graphs; a dtype listed for
+ * several compiles is the same graph written again).
+ */
+export async function writeTinyLlava(dir: string, options: WriteLlavaOptions = {}): Promise<TinyLlavaHfInfo> {
+  const shape: TinyLlavaHfShape = { ...TINY_LLAVA_SHAPE, text: { ...TINY_LLAVA_SHAPE.text, maxPositions: options.maxPositionEmbeddings ?? TINY_LLAVA_CONTEXT } };
+  const variants: LlavaVariants = { vision_encoder: ['fp32'], embed_tokens: ['fp32'], decoder_model_merged: ['fp32'], ...options.variants };
+  const compiles = Math.max(variants.vision_encoder.length, variants.embed_tokens.length, variants.decoder_model_merged.length);
+  if (Math.min(variants.vision_encoder.length, variants.embed_tokens.length, variants.decoder_model_merged.length) === 0) throw new Error('every component needs at least one variant');
+  const pick = <T>(list: T[], i: number): T => list[Math.min(i, list.length - 1)]!;
+  const source = await mkdtemp(join(tmpdir(), 'tandem-tiny-llava-hf-'));
   try {
-    for (const c of chunks) {
-      const step = 1 << 28;
-      for (let i = 0; i < c.bytes.byteLength; i += step) {
-        const part = c.bytes.subarray(i, Math.min(i + step, c.bytes.byteLength));
-        await file.write(part, 0, part.byteLength, c.offset + i);
-      }
+    const info = await writeTinyLlavaHf(source, shape, {
+      shards: 1,
+      seed: options.seed ?? DEFAULT_SEED,
+      embeddingRowScales: dampRareTokens,
+      // A ChatML turn then costs what the engine's context trimming budgets for it, as with Qwen2's real
+      // vocabulary; with 'assistant' in five tokens a trimmed prompt could overrun the tiny context.
+      wholeRoleNames: true,
+    });
+    await mkdir(dir, { recursive: true });
+    for (let i = 0; i < compiles; i++) {
+      await compileLlavaToFolder(source, dir, {
+        visionPrecision: pick(variants.vision_encoder, i),
+        embeddingPrecision: pick(variants.embed_tokens, i),
+        decoderPrecision: pick(variants.decoder_model_merged, i),
+        decoderIo: 'transformers.js',
+      });
     }
+    // The manifest describes one compile; a folder holding several compiles' graphs is a plain export.
+    if (compiles > 1) await rm(join(dir, LLAVA_MANIFEST_FILE), { force: true });
+    return { ...info, dir };
   } finally {
-    await file.close();
+    await rm(source, { recursive: true, force: true });
   }
 }
 
-async function writeLlavaPack(dir: string, shape: LlavaShape, options: WriteLlavaOptions = {}): Promise<TinyTokenizerIds> {
-  await mkdir(join(dir, 'onnx'), { recursive: true });
-  const ids = await writeTinyQwenTokenizer(dir, { chatTemplate: LLAVA_INTERLEAVE_CHAT_TEMPLATE, templateIn: options.templateIn ?? 'chat_template.json' });
-  const vocab = shape.text.vocab || Math.ceil(ids.size / 64) * 64;
-  const s: LlavaShape = { ...shape, text: { ...shape.text, vocab } };
-  const seed = options.seed ?? 11;
-  const std = options.std ?? 0.02;
-  const maxPos = options.maxPositionEmbeddings ?? TINY_LLAVA_CONTEXT;
-  const config = {
-    architectures: ['LlavaForConditionalGeneration'],
-    ignore_index: -100,
-    image_token_index: ids.image,
-    model_type: 'llava',
-    projector_hidden_act: 'gelu',
-    text_config: {
-      architectures: ['Qwen2ForCausalLM'],
-      bos_token_id: ids.endOfText,
-      eos_token_id: ids.imEnd,
-      hidden_size: s.text.hidden,
-      intermediate_size: s.text.intermediate,
-      max_position_embeddings: maxPos,
-      model_type: 'qwen2',
-      num_attention_heads: s.text.heads,
-      num_hidden_layers: s.text.layers,
-      num_key_value_heads: s.text.kvHeads,
-      rms_norm_eps: s.text.eps,
-      rope_theta: s.text.ropeTheta,
-      tie_word_embeddings: true,
-      use_sliding_window: false,
-      vocab_size: vocab,
-    },
-    tie_word_embeddings: true,
-    vision_config: {
-      hidden_act: 'gelu_pytorch_tanh',
-      hidden_size: s.vision.hidden,
-      image_size: s.vision.imageSize,
-      intermediate_size: s.vision.intermediate,
-      layer_norm_eps: s.vision.eps,
-      model_type: 'siglip_vision_model',
-      num_attention_heads: s.vision.heads,
-      num_hidden_layers: s.vision.layers,
-      patch_size: s.vision.patchSize,
-      vision_use_head: false,
-    },
-    vision_feature_layer: -1,
-    vision_feature_select_strategy: 'full',
-  };
-  const json = (name: string, value: unknown) => writeFile(join(dir, name), `${JSON.stringify(value, null, 2)}\n`);
-  await json('config.json', config);
-  await json('generation_config.json', { bos_token_id: ids.endOfText, eos_token_id: ids.imEnd });
-  await json('preprocessor_config.json', siglipPreprocessorConfig(s.vision.imageSize));
-  await json('processor_config.json', { image_token: '<image>', num_additional_image_tokens: 0, patch_size: s.vision.patchSize, processor_class: 'LlavaProcessor', vision_feature_select_strategy: 'full' });
-
-  const source = weightSource(seed, std);
-  const table = source('embed_tokens', [vocab, s.text.hidden], 'embedding');
-  const damp = (id: number, by: number) => table.subarray(id * s.text.hidden, (id + 1) * s.text.hidden).forEach((v, i, row) => (row[i] = v * by));
-  for (const id of ids.rareByteIds) damp(id, 0.1);
-  for (const id of [ids.endOfText, ids.imStart, ids.imEnd, ids.image]) damp(id, 0.01);
-  for (let id = ids.size; id < vocab; id++) damp(id, 0.01);
-
-  const variants = { vision_encoder: ['fp32'], embed_tokens: ['fp32'], decoder_model_merged: ['fp32'], ...options.variants } as Record<keyof LlavaDTypes, ('fp32' | 'int8' | 'q4')[]>;
-  for (const dtype of variants.vision_encoder) {
-    // Vision weights are drawn once per variant from the same seed, so every variant has the same tower.
-    await writeModelFile(visionEncoderGraph(s, weightSource(seed + 1, std)), join(dir, llavaOnnxPath('vision_encoder', dtype)));
-  }
-  for (const dtype of variants.embed_tokens) {
-    await writeModelFile(embedTokensGraph(s, table, dtype === 'int8' ? 'int8' : 'fp32'), join(dir, llavaOnnxPath('embed_tokens', dtype)));
-  }
-  for (const dtype of variants.decoder_model_merged) {
-    await writeModelFile(decoderGraph(s, weightSource(seed + 2, std), table, dtype === 'q4' ? 'q4' : 'fp32'), join(dir, llavaOnnxPath('decoder_model_merged', dtype)));
-  }
-  return ids;
-}
-
-export async function writeTinyLlava(dir: string, options: WriteLlavaOptions = {}): Promise<TinyTokenizerIds> {
-  return writeLlavaPack(dir, TINY_LLAVA_SHAPE, { std: 0.3, ...options });
-}
-
-/** Bump when the generator changes, so cached copies are rebuilt. */
-export const TINY_LLAVA_VERSION = 1;
+/** Bump when this generator changes, so cached copies are rebuilt (the compiler's and the checkpoint writer's versions are in the key too). */
+export const TINY_LLAVA_VERSION = 2;
 
 /** A ready tiny LLaVA folder under `.cache/test-models` (or $TANDEM_TEST_MODELS), generated once. */
-export async function ensureTinyLlava(root = process.env['TANDEM_TEST_MODELS'] ?? join(process.cwd(), '.cache', 'test-models')): Promise<string> {
-  const dir = join(root, `tiny-llava-v${TINY_LLAVA_VERSION}`);
-  try {
-    await access(join(dir, 'config.json'));
-    return dir;
-  } catch {
-    // not there yet
-  }
+export async function ensureTinyLlava(root = defaultTestModelRoot()): Promise<string> {
+  const dir = join(root, `tiny-llava-v${TINY_LLAVA_VERSION}-hf${TINY_LLAVA_HF_VERSION}-c${LLAVA_COMPILER_VERSION}`);
+  const ready = () => access(join(dir, 'config.json')).then(() => true, () => false);
+  if (await ready()) return dir;
   await mkdir(root, { recursive: true });
   const tmp = join(root, `.tmp-tiny-llava-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -170,11 +123,8 @@ export async function ensureTinyLlava(root = process.env['TANDEM_TEST_MODELS'] ?
     await rename(tmp, dir);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    try {
-      await access(join(dir, 'config.json'));
-    } catch {
-      throw err;
-    }
+    // Another worker may have finished the same model first.
+    if (!(await ready())) throw err;
   }
   return dir;
 }

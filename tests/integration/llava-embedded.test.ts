@@ -1,6 +1,7 @@
 /**
- * The embedded backend on the tiny random LLaVA built by the graph builder, offline, through the real path:
- * Tandem's engine loading the transformers.js ONNX layout from a local folder, in the inference process.
+ * The embedded backend on the tiny random LLaVA (a tiny llava-hf checkpoint compiled by Tandem's LLaVA compiler,
+ * test-models/tiny-llava.ts), offline, through the real path: Tandem's engine loading the transformers.js ONNX
+ * layout from a local folder, in the inference process.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
