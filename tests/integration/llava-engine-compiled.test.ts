@@ -108,6 +108,41 @@ describe('compiled interleave (SigLIP + Qwen2)', () => {
   });
 });
 
+describe('the context window, counted exactly', () => {
+  it('never leaves less room for the answer than asked: the rendered prompt decides, not the per-turn estimate', async () => {
+    // This tokenizer splits ChatML's role names into several tokens, so the engine's fixed per-turn estimate falls
+    // short (by 15 tokens for this conversation), as it can for any template a tokenizer renders longer.
+    const { dir } = await compiled('interleave-context', TINY_LLAVA_INTERLEAVE_SHAPE);
+    const engine = await LlavaEngine.load({ modelDir: dir, dtypes: await chooseLlavaDtypes(dir), threads: 1, maxContextTokens: 4096 });
+    try {
+      const turns = [
+        { role: 'user' as const, text: 'What colour is the square?' },
+        { role: 'assistant' as const, text: 'It is red.' },
+        { role: 'user' as const, text: 'What is it like?' },
+        { role: 'assistant' as const, text: 'A tile.' },
+        { role: 'user' as const, text: 'And the sky?' },
+      ];
+      const length = async (from: number) => (await engine.encodePrompt(photo, 'S', turns.slice(from))).inputIds.length;
+      const whole = await length(0);
+      const lengths = new Map([[0, whole], [2, await length(2)], [4, await length(4)]]);
+      const greedy = (maxNewTokens: number) => ({ temperature: 0, topP: 1, maxNewTokens });
+      let dropsAtTheEdge = 0;
+      // Around the point where the whole conversation stops fitting beside the answer's room.
+      for (let maxNewTokens = engine.contextTokens - whole - 8; maxNewTokens <= engine.contextTokens - whole + 3; maxNewTokens++) {
+        const a = await engine.generate({ imagePath: photo, system: 'S', turns, sampling: greedy(maxNewTokens) }, () => {}, { interrupted: true });
+        expect(a.promptTokens).toBe(lengths.get(a.droppedTurns));
+        expect(a.promptTokens + maxNewTokens, `maxNewTokens ${maxNewTokens}, dropped ${a.droppedTurns}`).toBeLessThanOrEqual(engine.contextTokens);
+        if (whole + maxNewTokens === engine.contextTokens + 1 && a.droppedTurns === 2) dropsAtTheEdge++;
+        if (whole + maxNewTokens <= engine.contextTokens) expect(a.droppedTurns).toBeLessThanOrEqual(2);
+      }
+      // One token over is enough to drop the oldest exchange, and no more than it.
+      expect(dropsAtTheEdge).toBe(1);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
 describe('the engine against the float64 reference of the checkpoint', () => {
   it("LLaVA-1.5: every cached step's logits match transformers' math on the llava-hf weights", async () => {
     const { dir, src, info } = await compiled('llava-15-ref', TINY_LLAVA_15_SHAPE);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatTurn } from '../../src/main/core/chat/chat-types';
-import { estimateTokens, trimTurns } from '../../src/main/core/chat/context-window';
+import { dropOldestExchange, estimateTokens, trimTurns } from '../../src/main/core/chat/context-window';
 import { groundingPrompt } from '../../src/main/core/chat/grounding';
 
 const words = (t: string): number => t.split(' ').length;
@@ -29,6 +29,18 @@ describe('trimTurns', () => {
   it('estimates engine tokens from characters', () => {
     expect(estimateTokens('')).toBe(0);
     expect(estimateTokens('x'.repeat(35))).toBe(10);
+  });
+});
+
+describe('dropOldestExchange', () => {
+  const t = (role: 'user' | 'assistant', text: string): ChatTurn => ({ role, text });
+  it('drops a question with its answer, never leaves an answer first, and keeps the last turn', () => {
+    const turns = [t('user', 'q1'), t('assistant', 'a1'), t('user', 'q2'), t('assistant', 'a2'), t('user', 'q3')];
+    expect(dropOldestExchange(turns)?.map((x) => x.text)).toEqual(['q2', 'a2', 'q3']);
+    expect(dropOldestExchange(turns.slice(2))?.map((x) => x.text)).toEqual(['q3']);
+    expect(dropOldestExchange([t('user', 'q3')])).toBeNull();
+    // Two answers in a row (a stopped answer, then another): both go with the question before them.
+    expect(dropOldestExchange([t('user', 'q1'), t('assistant', 'a1'), t('assistant', 'a1b'), t('user', 'q2')])?.map((x) => x.text)).toEqual(['q2']);
   });
 });
 

@@ -30,15 +30,27 @@ export function trimTurns(system: string, turns: readonly ChatTurn[], budget: Tr
   // Keep at least the last turn, even when it alone is over budget: the model then truncates nothing
   // of the question, and a too-long question is the user's to shorten.
   while (total > available && start < turns.length - 1) {
-    total -= cost[start] as number;
-    start++;
-    // Never start on an assistant turn: drop it with the question it answered.
-    while (start < turns.length - 1 && turns[start]?.role === 'assistant') {
-      total -= cost[start] as number;
-      start++;
-    }
+    const next = nextStart(turns, start);
+    for (let i = start; i < next; i++) total -= cost[i] as number;
+    start = next;
   }
   return { turns: turns.slice(start), dropped: start };
+}
+
+/** Where the conversation starts once its oldest exchange goes: never on an assistant turn, never past the last turn. */
+function nextStart(turns: readonly ChatTurn[], start: number): number {
+  let next = start + 1;
+  // Never start on an assistant turn: drop it with the question it answered.
+  while (next < turns.length - 1 && turns[next]?.role === 'assistant') next++;
+  return Math.min(next, turns.length - 1);
+}
+
+/**
+ * The oldest exchange dropped (as trimTurns drops them), for a caller that measured the rendered prompt exactly
+ * and found the estimate short; null when only the last turn is left.
+ */
+export function dropOldestExchange(turns: readonly ChatTurn[]): ChatTurn[] | null {
+  return turns.length > 1 ? turns.slice(nextStart(turns, 0)) : null;
 }
 
 /** A rough count for engines whose tokenizer Tandem does not have: ~3.5 characters per token for English. */

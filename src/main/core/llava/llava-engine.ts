@@ -11,7 +11,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChatTurn } from '../chat/chat-types';
-import { trimTurns } from '../chat/context-window';
+import { dropOldestExchange, trimTurns } from '../chat/context-window';
 import { ModelFileError, TandemError } from '../errors';
 import type { LlavaDTypes } from '../models/known-packs';
 import { generateLlava, type StopSignal } from './llava-generate';
@@ -142,13 +142,20 @@ export class LlavaEngine {
   async generate(req: LlavaGenerateRequest, onToken: (text: string) => void, stop: StopSignal): Promise<LlavaAnswer> {
     const t0 = performance.now();
     const maxNewTokens = req.sampling.maxNewTokens;
-    const { turns, dropped } = trimTurns(
+    let { turns, dropped } = trimTurns(
       req.system,
       req.turns,
       { contextTokens: this.contextTokens, maxNewTokens, imageTokens: this.imageTokens, perTurnOverhead: PER_TURN_OVERHEAD },
       (t) => this.countTokens(t),
     );
-    const prompt = this.promptBuilder.encode(req.system, turns);
+    let prompt = this.promptBuilder.encode(req.system, turns);
+    // The estimate counts each turn's text and a fixed template cost; the rendered prompt (generation prompt, the
+    // image's line, role names a tokenizer splits) can be a few tokens longer. Its exact length decides.
+    for (let fewer = dropOldestExchange(turns); prompt.ids.length + maxNewTokens > this.contextTokens && fewer; fewer = dropOldestExchange(turns)) {
+      dropped += turns.length - fewer.length;
+      turns = fewer;
+      prompt = this.promptBuilder.encode(req.system, turns);
+    }
     const promptTokens = prompt.ids.length;
     const room = this.contextTokens - promptTokens;
     if (room < 1) {
