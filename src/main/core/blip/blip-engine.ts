@@ -23,6 +23,7 @@ import { preprocessBlipBatch, readBlipImageConfig } from './preprocess';
 import type { BlipTokenizer } from './tokenizer';
 import { loadBlipTokenizer } from './tokenizer';
 import { MAX_CONFIG_JSON_BYTES, readModelJson } from '../weights/model-json';
+import { collectGarbage } from '../system/collect-garbage';
 
 /** A file path, encoded image bytes, or pixels already decoded to RGB. */
 export type BlipImageInput = string | Buffer | DecodedRgb;
@@ -206,15 +207,22 @@ class LoadedBlipEngine implements BlipEngine {
     const results: BlipOutput[] = [];
     for (let start = 0; start < images.length; start += batchSize) {
       options.signal?.throwIfAborted();
-      const batch = images.slice(start, start + batchSize);
-      const embeds = await this.embed(batch);
-      const cross = await this.sessions.crossAttention({ type: 'float32', data: embeds.data, dims: [...embeds.dims] });
-      const state = this.sessions.decoderState(cross);
-      const out = await this.run(state, batch.map(() => [...prompt]), s, options);
-      for (const o of out) results.push({ text: this.decode(o.tokenIds), tokenIds: o.tokenIds, ...(o.stepLogits ? { stepLogits: o.stepLogits } : {}) });
+      // The last batch's cross keys/values (40 MiB per photo) and decoded photos are garbage by now (they lived
+      // in captionBatch's frame, not this loop's); without a collection here V8 may still hold them while this
+      // batch allocates its own. A full collection of this small heap takes milliseconds, a batch seconds.
+      collectGarbage();
+      results.push(...(await this.captionBatch(images.slice(start, start + batchSize), prompt, s, options)));
       options.onBatch?.(results.length, images.length);
     }
     return results;
+  }
+
+  private async captionBatch(batch: readonly BlipImageInput[], prompt: number[], s: GenerationSettings, options: CaptionOptions): Promise<BlipOutput[]> {
+    const embeds = await this.embed(batch);
+    const cross = await this.sessions.crossAttention({ type: 'float32', data: embeds.data, dims: [...embeds.dims] });
+    const state = this.sessions.decoderState(cross);
+    const out = await this.run(state, batch.map(() => [...prompt]), s, options);
+    return out.map((o) => ({ text: this.decode(o.tokenIds), tokenIds: o.tokenIds, ...(o.stepLogits ? { stepLogits: o.stepLogits } : {}) }));
   }
 
   private async questionState(image: BlipImageInput, question: string) {

@@ -118,6 +118,15 @@ async function decodeWithSharp(buffer: Buffer, options: DecodeOptions = {}): Pro
   return { width: info.width, height: info.height, data: toRgb(bytes, info.width, info.height, info.channels) };
 }
 
+/**
+ * Turns off libvips' operation cache (by default up to 50 MB of recent results, decoded photos included) for this
+ * process. A photo is decoded once and never again, so the cache only held memory; the inference process calls
+ * this at start.
+ */
+export function disableDecodeCache(): void {
+  sharp.cache(false);
+}
+
 /** Reads and decodes a photo file or an encoded image buffer to RGB. Errors are TandemError('image_decode'). */
 export async function decodeImageRgb(input: string | Buffer, options: DecodeOptions = {}): Promise<DecodedRgb> {
   const label = typeof input === 'string' ? input : 'image';

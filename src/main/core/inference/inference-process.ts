@@ -5,7 +5,7 @@
  */
 import { loadBlipEngine, type BlipEngine } from '../blip/blip-engine';
 import { modelPixels } from '../blip/preprocess';
-import type { DecodedRgb } from '../blip/image-decode';
+import { disableDecodeCache, type DecodedRgb } from '../blip/image-decode';
 import { errorMessage, TandemError } from '../errors';
 import { isLlavaMessage, LlavaWorker } from '../llava/llava-worker';
 import { isLlavaCompileMessage, LlavaCompileHost } from '../models/llava-compile-host';
@@ -200,6 +200,7 @@ class Worker {
   }
 }
 
+disableDecodeCache();
 const io = channel();
 const worker = new Worker(io);
 // LLaVA messages go to their own queue; the chat service runs them in a separate instance of this process.

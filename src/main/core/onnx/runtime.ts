@@ -47,6 +47,13 @@ export interface InferenceRunner {
   /** the provider the session was created with ('cpu' after a fallback). */
   readonly executionProvider: string;
   run(feeds: Record<string, NdArray>, outputs?: readonly string[]): Promise<Record<string, NdArray>>;
+  /**
+   * Runs with the outputs written straight into the caller's arrays (`outputs`: name → array of exactly that
+   * output's shape; views into a larger array are fine). Only those outputs are computed. onnxruntime then
+   * allocates no result of its own and nothing is copied into a new JS buffer, so a large output is in memory
+   * once instead of twice at the end of the run.
+   */
+  runInto?(feeds: Record<string, NdArray>, outputs: Record<string, NdArray>): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -162,6 +169,13 @@ function wrap(session: ort.InferenceSession, provider: string, profiling = false
       const out: Record<string, NdArray> = {};
       for (const [k, v] of Object.entries(result)) out[k] = fromOrt(k, v as ort.Tensor);
       return out;
+    },
+    async runInto(feeds, outputs) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
+      const fetches: Record<string, ort.Tensor> = {};
+      for (const [k, v] of Object.entries(outputs)) fetches[k] = toOrt(v);
+      await session.run(ortFeeds, fetches);
     },
     async dispose() {
       // A profiling session writes its trace file here.
