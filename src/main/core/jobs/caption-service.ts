@@ -8,6 +8,7 @@ import type { ModelStore } from '../models/model-store';
 import { filterClauses } from '../search/search-service';
 import type { Db } from '../store/database';
 import { CaptionRunner, type CaptionProgress } from './caption-runner';
+import { failedProgress } from './run-control';
 import { captionSettingsKey, DEFAULT_CAPTION_SETTINGS, type CaptionPrecision, type CaptionSettings } from './caption-settings';
 import { JobStore } from './job-store';
 import { physicalCores } from '../system/physical-cores';
@@ -153,18 +154,7 @@ export class CaptionService {
   startInBackground(opts: Omit<CaptionRunSettings, 'signal'>): void {
     if (this.runner) return;
     this.run(opts).catch((err: unknown) => {
-      const failed: CaptionProgress = {
-        state: 'failed',
-        model: opts.model ?? opts.modelDir ?? DEFAULT_CAPTION_MODEL,
-        done: 0,
-        total: 0,
-        failed: 0,
-        photosPerSec: 0,
-        etaSec: null,
-        currentPhotoId: null,
-        currentPath: null,
-        message: err instanceof Error ? err.message : String(err),
-      };
+      const failed = failedProgress(opts.model ?? opts.modelDir ?? DEFAULT_CAPTION_MODEL, err);
       this.lastProgress = failed;
       this.deps.events.emit('jobs.progress', failed);
     });

@@ -37,3 +37,13 @@ export class RunControl {
     return new Promise<void>((r) => this.resumeWaiters.push(r));
   }
 }
+
+/** A run's progress before it has done anything (the status a run that never started reports). */
+function idleProgress(model: string): JobProgress {
+  return { state: 'idle', model, done: 0, total: 0, failed: 0, photosPerSec: 0, etaSec: null, currentPhotoId: null, currentPath: null, message: null };
+}
+
+/** What a background run that failed to start (or broke off) reports: the error as its message. */
+export function failedProgress(model: string, err: unknown, from: JobProgress = idleProgress(model)): JobProgress {
+  return { ...from, state: 'failed', message: err instanceof Error ? err.message : String(err) };
+}

@@ -10,6 +10,7 @@ import { EmbedRunner } from './embed-runner';
 import type { EmbeddingBackend, RetrievalModelRef } from './embedding-backend';
 import { EmbeddingStore } from './embedding-store';
 import { VectorIndex } from './vector-index';
+import { failedProgress } from '../jobs/run-control';
 
 export const DEFAULT_RETRIEVAL_MODEL = 'blip-itm-base-coco';
 
@@ -40,18 +41,6 @@ export interface EmbedRunSettings {
   onProgress?: (p: JobProgress) => void;
 }
 
-const IDLE_PROGRESS: JobProgress = {
-  state: 'idle',
-  model: DEFAULT_RETRIEVAL_MODEL,
-  done: 0,
-  total: 0,
-  failed: 0,
-  photosPerSec: 0,
-  etaSec: null,
-  currentPhotoId: null,
-  currentPath: null,
-  message: null,
-};
 
 /** Query embeddings kept for as-you-type searches that come back to the same words. */
 const QUERY_CACHE_SIZE = 64;
@@ -191,18 +180,7 @@ export class EmbeddingService {
   startInBackground(opts: Omit<EmbedRunSettings, 'signal'> = {}): void {
     if (this.runner) return;
     this.run(opts).catch((err: unknown) => {
-      const failed: JobProgress = {
-        state: 'failed',
-        model: opts.model ?? this.modelName(),
-        done: 0,
-        total: 0,
-        failed: 0,
-        photosPerSec: 0,
-        etaSec: null,
-        currentPhotoId: null,
-        currentPath: null,
-        message: err instanceof Error ? err.message : String(err),
-      };
+      const failed = failedProgress(opts.model ?? this.modelName(), err);
       this.lastProgress = failed;
       this.deps.events.emit('embeddings.progress', failed);
     });
@@ -228,7 +206,7 @@ export class EmbeddingService {
         this.embedNewInBackground(runSettings());
       } catch (err) {
         // A broken pack must not break scanning; the settings card and the next progress event tell the user.
-        this.lastProgress = { ...(this.lastProgress ?? IDLE_PROGRESS), state: 'failed', message: err instanceof Error ? err.message : String(err) };
+        this.lastProgress = failedProgress(this.modelName(), err, this.lastProgress ?? undefined);
       }
     };
     embedNew();
