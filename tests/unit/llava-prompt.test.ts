@@ -113,3 +113,63 @@ describe('interleave template with the Qwen2 tokenizer', () => {
     expect(p.decode(e.ids)).toBe('system\nSYS\nuser\n\nWhat is this?\nassistant\n');
   });
 });
+
+describe('earlier answers as the ids the model generated', () => {
+  const conversation = (answer: string) => [
+    { role: 'user' as const, text: 'What is this?' },
+    { role: 'assistant' as const, text: answer },
+    { role: 'user' as const, text: 'and?' },
+  ];
+
+  it('llava-1.5: the answer after `ASSISTANT:` is the generated ids, the rest the text tokenized', async () => {
+    const p = await LlavaPrompt.load(llamaDir, { imageToken: '<image>', imageTokenId: llamaIds.image, imageTokens: 2, textModelType: 'llama' });
+    const { vocab } = tinyLlamaBpe();
+    const v = (piece: string): number => vocab.get(piece)!;
+    const asText = p.encode('', conversation('this is'));
+    // The tokenizer writes `▁th is ▁is`; this model wrote the first word without a leading space, letter by letter.
+    const generated = [v('t'), v('h'), v('i'), v('s'), v('▁is')];
+    const spliced = p.encode('', conversation('this is'), new Map([['this is', generated]]));
+    const asked = p.encode('', conversation('this is').slice(0, 1)).ids;
+    expect(asText.ids.slice(0, asked.length)).toEqual(asked);
+    expect(asText.ids.slice(asked.length, asked.length + 3)).toEqual([v('▁th'), v('is'), v('▁is')]);
+    const tail = asText.ids.slice(asked.length + 3);
+    expect(spliced.ids).toEqual([...asked, ...generated, ...tail]);
+    expect(p.decode(tail)).toBe('USER: and? ASSISTANT:');
+    expect(spliced.text).toBe(asText.text);
+    expect(spliced.imageStart).toBe(asText.imageStart);
+  });
+
+  it('interleave: the same, before `<|im_end|>`; several answers, each in its place', async () => {
+    const p = await LlavaPrompt.load(qwenDir, { imageToken: '<image>', imageTokenId: qwenIds.image, imageTokens: 3, textModelType: 'qwen2' });
+    const raw = new Tokenizer(JSON.parse(readFileSync(join(qwenDir, 'tokenizer.json'), 'utf8')) as object, {});
+    const t = (text: string): number[] => raw.encode(text, { add_special_tokens: false }).ids;
+    const chars = (text: string): number[] => [...text].flatMap((c) => t(c));
+    const turns = [...conversation('a dog'), { role: 'assistant' as const, text: 'a cat' }, { role: 'user' as const, text: 'why?' }];
+    const answers = new Map([['a dog', chars('a dog')], ['a cat', chars('a cat')]]);
+    expect(chars('a dog')).not.toEqual(t('a dog'));
+    const spliced = p.encode('SYS', turns, answers);
+    const asText = p.encode('SYS', turns);
+    const decoded = p.decode(spliced.ids);
+    expect(decoded).toBe(p.decode(asText.ids));
+    // Each answer's generated ids sit right after its generation prompt and right before its <|im_end|>.
+    const find = (ids: readonly number[], part: readonly number[], from = 0): number => {
+      for (let i = from; i + part.length <= ids.length; i++) if (part.every((x, k) => ids[i + k] === x)) return i;
+      return -1;
+    };
+    const dog = find(spliced.ids, [...t('assistant\n'), ...chars('a dog'), qwenIds.imEnd]);
+    const cat = find(spliced.ids, [...t('assistant\n'), ...chars('a cat'), qwenIds.imEnd], dog + 1);
+    expect(dog).toBeGreaterThan(0);
+    expect(cat).toBeGreaterThan(dog);
+    expect(spliced.ids.length - asText.ids.length).toBe(chars('a dog').length - t('a dog').length + chars('a cat').length - t('a cat').length);
+  });
+
+  it('an answer the user edited, or one no model gave, stays text', async () => {
+    const p = await LlavaPrompt.load(llamaDir, { imageToken: '<image>', imageTokenId: llamaIds.image, imageTokens: 2, textModelType: 'llama' });
+    const { vocab } = tinyLlamaBpe();
+    const answers = new Map([['this is', [vocab.get('t')!, vocab.get('h')!, vocab.get('i')!, vocab.get('s')!, vocab.get('▁is')!]]]);
+    expect(p.encode('', conversation('this is it'), answers).ids).toEqual(p.encode('', conversation('this is it')).ids);
+    // The same words as a question are the user's, not an answer.
+    const asked = [{ role: 'user' as const, text: 'this is' }];
+    expect(p.encode('', asked, answers).ids).toEqual(p.encode('', asked).ids);
+  });
+});

@@ -28,6 +28,8 @@ import { collectGarbage } from '../system/collect-garbage';
 const PER_TURN_OVERHEAD = 6;
 /** Photos whose projected features are kept: a few chats open in turn, ~3 MB each for the 0.5B model. */
 const IMAGE_CACHE_SIZE = 4;
+/** Answers whose generated ids are kept (a few hundred ids each), so a chat reopened later reads them the same way. */
+const ANSWER_MEMORY_SIZE = 256;
 
 export interface LlavaEngineOptions {
   modelDir: string;
@@ -80,6 +82,8 @@ export class LlavaEngine {
   private spare: KvCache | null = null;
   /** Insertion order is recency: a hit is re-inserted, the first key is the least recently used. */
   private readonly images = new Map<string, ImageFeatures>();
+  /** The ids of the answers given, by their text (llava-prompt.ts withGeneratedAnswers); the oldest goes first. */
+  private readonly answers = new Map<string, readonly number[]>();
 
   private constructor(
     private readonly sessions: LlavaSessions,
@@ -148,13 +152,13 @@ export class LlavaEngine {
       { contextTokens: this.contextTokens, maxNewTokens, imageTokens: this.imageTokens, perTurnOverhead: PER_TURN_OVERHEAD },
       (t) => this.countTokens(t),
     );
-    let prompt = this.promptBuilder.encode(req.system, turns);
+    let prompt = this.promptBuilder.encode(req.system, turns, this.answers);
     // The estimate counts each turn's text and a fixed template cost; the rendered prompt (generation prompt, the
     // image's line, role names a tokenizer splits) can be a few tokens longer. Its exact length decides.
     for (let fewer = dropOldestExchange(turns); prompt.ids.length + maxNewTokens > this.contextTokens && fewer; fewer = dropOldestExchange(turns)) {
       dropped += turns.length - fewer.length;
       turns = fewer;
-      prompt = this.promptBuilder.encode(req.system, turns);
+      prompt = this.promptBuilder.encode(req.system, turns, this.answers);
     }
     const promptTokens = prompt.ids.length;
     const room = this.contextTokens - promptTokens;
@@ -201,8 +205,10 @@ export class LlavaEngine {
     this.conversation = { imageKey, ids: out.cacheIds, cache: out.cache };
     const ids = out.tokenIds;
     const generated = this.pack.eosIds.includes(ids.at(-1) ?? -1) ? ids.length - 1 : ids.length;
+    const text = out.text.trim();
+    this.rememberAnswer(text, ids.slice(0, generated));
     return {
-      text: out.text.trim(),
+      text,
       tokenIds: ids,
       stopped: out.stopped,
       promptTokens,
@@ -221,8 +227,8 @@ export class LlavaEngine {
 
   /**
    * The kept cache cut to the longest prefix it shares with this prompt, when that is the same photo and at
-   * least one prompt token is new. The answer is re-tokenized from its stored text in the next prompt, which
-   * can split a word differently from how it was generated; the cache is then cut where they part.
+   * least one prompt token is new. The last answer comes back as the ids it was generated as, so the whole cache
+   * is shared; where it comes back as text (edited, or cut by a stop), the cache is cut where the two part.
    */
   private reusableCache(imageKey: string, promptIds: readonly number[], imageStart: number): { cache: KvCache; tokens: number } | null {
     const c = this.conversation;
@@ -246,6 +252,13 @@ export class LlavaEngine {
     return features;
   }
 
+  private rememberAnswer(text: string, ids: readonly number[]): void {
+    if (text === '' || ids.length === 0) return;
+    this.answers.delete(text);
+    this.answers.set(text, ids);
+    while (this.answers.size > ANSWER_MEMORY_SIZE) this.answers.delete(this.answers.keys().next().value as string);
+  }
+
   private rememberImage(key: string, features: ImageFeatures): void {
     this.images.delete(key);
     this.images.set(key, features);
@@ -258,7 +271,7 @@ export class LlavaEngine {
 
   /** Token ids and pixels exactly as generate() feeds them; tests recompute the answer from these without a cache. */
   async encodePrompt(imagePath: string, system: string, turns: readonly ChatTurn[]): Promise<{ inputIds: number[]; pixelValues: PixelValues }> {
-    return { inputIds: this.promptBuilder.encode(system, turns).ids, pixelValues: await this.pixels(imagePath) };
+    return { inputIds: this.promptBuilder.encode(system, turns, this.answers).ids, pixelValues: await this.pixels(imagePath) };
   }
 
   /** Drops the kept keys/values: the next answer reads its whole prompt (benchmarks of a fresh question). */

@@ -30,6 +30,15 @@ export interface EncodedPrompt {
   imageStart: number;
 }
 
+/** The ids the model generated for each answer it gave (the end-of-answer id left out), by the answer's text. */
+export type GeneratedAnswers = ReadonlyMap<string, readonly number[]>;
+
+function startsWith(ids: readonly number[], prefix: readonly number[]): boolean {
+  if (prefix.length > ids.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (ids[i] !== prefix[i]) return false;
+  return true;
+}
+
 /** Special tokens are saved as strings or as AddedToken objects (`{"content": "<s>", …}`). */
 function tokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -107,13 +116,18 @@ export class LlavaPrompt {
     return this.template.render({ messages, add_generation_prompt: true, ...this.specials });
   }
 
-  encode(system: string, turns: readonly ChatTurn[]): EncodedPrompt {
+  /**
+   * The conversation as the model reads it. With `answers`, an answer the model gave is fed back as the ids it
+   * generated (see withGeneratedAnswers); every other piece is the rendered text tokenized.
+   */
+  encode(system: string, turns: readonly ChatTurn[], answers?: GeneratedAnswers): EncodedPrompt {
     const text = this.render(system, turns);
     // A template that writes bos itself must not get a second one from the tokenizer's post-processor
     // (transformers' apply_chat_template(tokenize=True) passes add_special_tokens=False for that reason).
     const bos = this.bosToken;
     const addSpecial = !(bos && text.startsWith(bos));
-    const raw = this.tokenizer.encode(text, { add_special_tokens: addSpecial }).ids;
+    let raw = this.tokenize(text, addSpecial);
+    if (answers && answers.size > 0) raw = this.withGeneratedAnswers(system, turns, text, raw, addSpecial, answers);
     const { imageTokenId, imageTokens } = this.options;
     const ids: number[] = [];
     let imageStart = -1;
@@ -126,6 +140,45 @@ export class LlavaPrompt {
       for (let i = 0; i < imageTokens; i++) ids.push(id);
     }
     return { text, ids, imageStart };
+  }
+
+  /**
+   * Each earlier answer as the ids the model generated rather than its text tokenized again. The two differ
+   * where the model picked a split the tokenizer would not (a word in two pieces, no leading space after
+   * `ASSISTANT:`); with the generated ids the kept keys/values cover the whole answer, so a follow-up reads only
+   * its new tokens, and the model reads back what it wrote, as llama.cpp and Ollama keep their context.
+   * An answer is swapped only where it sits right after the generation prompt it was answered from and both of
+   * its ends fall on token boundaries of the whole text; an edited answer has no ids and stays text.
+   */
+  private withGeneratedAnswers(
+    system: string,
+    turns: readonly ChatTurn[],
+    text: string,
+    raw: readonly number[],
+    addSpecial: boolean,
+    answers: GeneratedAnswers,
+  ): number[] {
+    const out: number[] = [];
+    let done = 0;
+    turns.forEach((turn, i) => {
+      const generated = turn.role === 'assistant' && turn.text !== '' ? answers.get(turn.text) : undefined;
+      if (!generated) return;
+      const asked = this.render(system, turns.slice(0, i));
+      if (!text.startsWith(asked)) return;
+      const at = text.indexOf(turn.text, asked.length);
+      if (at < 0 || text.slice(asked.length, at).trim() !== '') return;
+      const before = this.tokenize(asked, addSpecial);
+      const through = this.tokenize(text.slice(0, at + turn.text.length), addSpecial);
+      if (before.length < done || !startsWith(raw, before) || !startsWith(raw, through)) return;
+      out.push(...raw.slice(done, before.length), ...generated);
+      done = through.length;
+    });
+    out.push(...raw.slice(done));
+    return out;
+  }
+
+  private tokenize(text: string, addSpecial: boolean): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecial }).ids;
   }
 
   /** Tokens of a plain piece of text (no special tokens added), for fitting turns into the context. */
