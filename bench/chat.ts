@@ -1,13 +1,14 @@
 /**
- * `npm run bench -- chat [--model 0.5b|7b] [--variants q4-acc4,q4-acc0,fp32] [--vision auto|on-demand|resident,…] [--tokens N] [--runs N] [--threads N] [--tiny]`
+ * `npm run bench -- chat [--model 0.5b|7b] [--variants q4-acc4-vi8,q4-acc4,q4-acc0,fp32] [--vision auto|on-demand|resident,…] [--tokens N] [--runs N] [--threads N] [--tiny]`
  *
  * The graphs users run, at the real shapes: a random llava-hf folder of llava-interleave-qwen-0.5b (default)
  * or llava-1.5-7b (`--model 7b`) is compiled by compileLlava (bench/llava-compile.ts measures that step) and
  * run through LlavaEngine exactly as chats run it. Each variant runs in its own process, so its peak RSS is its
  * own. Per variant: load time, image encode, prefill, prompt tokens, first token for a new photo, decode speed,
  * first token of a follow-up in the same chat (KV reuse) and of the chat reopened (image features cached),
- * next to the issue's goals. Variants are compile options: q4-acc4 (the app's default: q4 decoder with int8
- * compute), q4-acc0 (q4 with float compute), int8, fp32. `--vision` says whether the vision tower is loaded per
+ * next to the issue's goals. Variants are compile options: q4-acc4 (q4 decoder with int8 compute, the app's
+ * default decoder), q4-acc0 (q4 with float compute), int8, fp32; -vi8 adds an int8 vision tower and embeddings
+ * (the 0.5B's default). `--vision` says whether the vision tower is loaded per
  * new photo (on-demand) or kept loaded (resident), or lets the engine choose as the app does by default (auto); the
  * goals are judged on the last run, whose new photo loads the tower again when on demand. `--tiny` runs the tiny test models: a smoke run.
  * Memory goals are in GB as the issue writes them (10⁹ bytes); GiB are printed beside.
@@ -40,7 +41,8 @@ const GOALS: Record<RandomLlavaModel, Goals> = {
   '7b': { decodeTokPerSec: 3, firstTokenMs: 45_000, followUpMs: 1_500, peakRssBytes: 6 * GB },
 };
 
-const DEFAULT_VARIANTS: Record<RandomLlavaModel, string> = { '0.5b': 'q4-acc4,q4-acc0,fp32', '7b': 'q4-acc4' };
+/** First the pack as the app compiles it by default (known-packs.ts: the 0.5B with int8 vision), then the fp32 tower. */
+const DEFAULT_VARIANTS: Record<RandomLlavaModel, string> = { '0.5b': 'q4-acc4-vi8,q4-acc4', '7b': 'q4-acc4' };
 
 const CHILD = fileURLToPath(new URL('./support/llava-chat-child.ts', import.meta.url));
 

@@ -230,6 +230,8 @@ export const ModelEntry = z.object({
   installedAt: z.string().nullable(),
   /** The pack runs from graphs Tandem compiles from its weights (every LLaVA pack downloaded or imported as llava-hf). */
   compilable: z.boolean().optional(),
+  /** What a first compile gives the vision tower and embeddings when the user asks for nothing else. */
+  defaultVisionPrecision: z.enum(['fp32', 'int8']).optional(),
   /** The compiled folder, once built: its decoder (and vision tower, embeddings) precision and size. */
   compiled: z
     .object({ precision: z.string().nullable(), visionPrecision: z.string().optional(), embeddingPrecision: z.string().optional(), bytes: z.number() })

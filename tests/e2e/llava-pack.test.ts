@@ -1,5 +1,5 @@
 /**
- * A LLaVA pack in the model manager against a real core: downloaded from a fake hub on 127.0.0.1 (a tiny
+ * LLaVA packs in the model manager against a real core: downloaded from a fake hub on 127.0.0.1 (a tiny
  * llava-hf repo, sharded), compiled in an inference process with its progress on the card, shown installed
  * and compiled; recompiled with an int8 vision tower from the card's checkbox; then its downloaded weights deleted
  * from the card while it stays installed (the chat at the end runs the int8 vision tower).
@@ -23,6 +23,7 @@ beforeAll(async () => {
   tmp = tempDir('tandem-e2e-llava-pack-');
   hub = await startHubServer();
   hub.addRepo('llava-hf/llava-1.5-7b-hf', await folderAsRepo(await ensureTinyLlavaHf('llava-1.5')));
+  hub.addRepo('llava-hf/llava-interleave-qwen-0.5b-hf', await folderAsRepo(await ensureTinyLlavaHf('llava-interleave')));
   previousEndpoint = process.env['HF_ENDPOINT'];
   process.env['HF_ENDPOINT'] = hub.endpoint;
   h = await startRendererHarness({ dataDir: join(tmp.dir, 'data') });
@@ -62,6 +63,17 @@ describe.sequential('LLaVA packs in the model manager', () => {
     h.core.events.emit('models.progress', { ...compiling, phase: 'cancelled' });
     await expect.poll(() => status('llava-1.5-13b')).toBe('Not installed');
     await card('llava-1.5-13b').getByText('Compile cancelled; the download is kept.').waitFor();
+  });
+
+  it("starts each card's int8 box at the pack's own default, and a download that leaves it so compiles that", async () => {
+    const box = (name: string) => card(name).getByRole('checkbox', { name: 'Faster image reading (int8 vision, slightly less exact)' });
+    expect(await box('llava-interleave-qwen-0.5b').isChecked()).toBe(true);
+    expect(await box('llava-1.5-7b').isChecked()).toBe(false);
+    await h.page.getByRole('button', { name: 'Download llava-interleave-qwen-0.5b' }).click();
+    await expect.poll(() => status('llava-interleave-qwen-0.5b'), { timeout: 120_000 }).toBe('Installed');
+    await expect.poll(() => card('llava-interleave-qwen-0.5b').getByTestId('model-compiled').textContent()).toMatch(/^q4 decoder · int8 vision · /);
+    expect(h.core.models.repository.get('llava-interleave-qwen-0.5b')?.compiled?.dtypes).toEqual({ vision_encoder: 'int8', embed_tokens: 'int8', decoder_model_merged: 'q4' });
+    expect(await box('llava-interleave-qwen-0.5b').isChecked()).toBe(true);
   });
 
   it('downloads a LLaVA pack, compiles it, and shows it installed and compiled', async () => {

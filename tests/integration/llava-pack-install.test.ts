@@ -125,12 +125,20 @@ describe('installing a LLaVA pack', () => {
     expect((await store.install('llava-1.5-7b')).changed).toBe(false);
   }, 120_000);
 
-  it('downloads model.safetensors for the 0.5B default and compiles it with the same compiler', async () => {
-    const { model } = await makeStore().install('llava-interleave-qwen-0.5b');
+  it('downloads model.safetensors for the 0.5B default and compiles it with the same compiler, its vision tower at int8', async () => {
+    const store = makeStore();
+    expect((await store.list()).find((e) => e.name === 'llava-interleave-qwen-0.5b')).toMatchObject({ status: 'not-installed', defaultVisionPrecision: 'int8' });
+    const { model } = await store.install('llava-interleave-qwen-0.5b');
     expect(model.files.map((f) => f.path)).toContain('model.safetensors');
     expect(model.files.some((f) => f.path.startsWith('onnx/'))).toBe(false);
-    expect(model.compiled?.precision).toBe('q4');
-    expect(existsSync(join(model.compiled!.dir, 'onnx', 'vision_encoder.onnx'))).toBe(true);
+    // The pack's own default (known-packs.ts): its SigLIP tower is most of a first answer's wait and memory.
+    expect(model.compiled).toMatchObject({ precision: 'q4', dtypes: { vision_encoder: 'int8', embed_tokens: 'int8', decoder_model_merged: 'q4' } });
+    expect(existsSync(join(model.compiled!.dir, 'onnx', 'vision_encoder_int8.onnx'))).toBe(true);
+    // Asked for, the exact tower: a recompile that keeps the decoder.
+    const { model: exact, changed } = await store.install('llava-interleave-qwen-0.5b', { visionPrecision: 'fp32', embeddingPrecision: 'fp32' });
+    expect(changed).toBe(true);
+    expect(exact.compiled).toMatchObject({ precision: 'q4', dtypes: { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'q4' } });
+    expect(existsSync(join(exact.compiled!.dir, 'onnx', 'vision_encoder.onnx'))).toBe(true);
   }, 60_000);
 
   it('stops a compile between tensors, leaves no partial folder, and the next install only compiles', async () => {
@@ -252,7 +260,7 @@ describe('importing a llava-hf folder', () => {
 
   it('recompiles with an int8 vision tower and embeddings on request, keeping the decoder precision', async () => {
     const store = makeStore();
-    const { model } = await store.install('llava-interleave-qwen-0.5b', { precision: 'int8' });
+    const { model } = await store.install('llava-interleave-qwen-0.5b', { precision: 'int8', visionPrecision: 'fp32', embeddingPrecision: 'fp32' });
     expect(model.compiled).toMatchObject({ precision: 'int8', dtypes: { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'int8' } });
     const before = model.compiled!.dir;
     // Same vision precision as compiled: nothing to do.
@@ -274,13 +282,13 @@ describe('importing a llava-hf folder', () => {
   it('keeps the 4-bit block size a pack was compiled with when a recompile changes the vision tower', async () => {
     const store = makeStore();
     const { model } = await store.install('llava-interleave-qwen-0.5b', { q4BlockSize: 32 });
-    expect(model.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 32 });
+    expect(model.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 32, dtypes: { vision_encoder: 'int8' } });
     expect((await store.install('llava-interleave-qwen-0.5b', { q4BlockSize: 32 })).changed).toBe(false);
-    const { model: fast } = await store.install('llava-interleave-qwen-0.5b', { visionPrecision: 'int8' });
-    expect(fast.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 32, dtypes: { vision_encoder: 'int8' } });
+    const { model: exact } = await store.install('llava-interleave-qwen-0.5b', { visionPrecision: 'fp32' });
+    expect(exact.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 32, dtypes: { vision_encoder: 'fp32' } });
     const { model: coarse, changed } = await store.install('llava-interleave-qwen-0.5b', { q4BlockSize: 128 });
     expect(changed).toBe(true);
-    expect(coarse.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 128, dtypes: { vision_encoder: 'int8' } });
+    expect(coarse.compiled).toMatchObject({ precision: 'q4', q4BlockSize: 128, dtypes: { vision_encoder: 'fp32' } });
     expect((await store.list()).find((e) => e.name === 'llava-interleave-qwen-0.5b')?.compiled).toMatchObject({ q4BlockSize: 128 });
   }, 90_000);
 

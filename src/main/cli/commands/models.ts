@@ -125,13 +125,13 @@ export function createModelsCommand(deps: ModelsCommandDeps = {}): CliCommand {
       precision: { type: 'string', description: 'LLaVA: decoder precision when compiling, fp32 | int8 | q4 (default q4)' },
       'vision-precision': {
         type: 'string',
-        description: 'LLaVA: vision tower precision when compiling, fp32 | int8 (default fp32; int8 reads images faster with less memory, slightly less exact)',
+        description: 'LLaVA: vision tower precision when compiling, fp32 | int8 (default int8 for llava-interleave-qwen-0.5b, fp32 for the others; int8 reads images faster with less memory, slightly less exact)',
       },
       'q4-block-size': {
         type: 'string',
         description: `LLaVA q4: weights per 4-bit scale, ${Q4_BLOCK_SIZES.join(' | ')} (default ${DEFAULT_Q4_BLOCK_SIZE}; 32 follows the float weights more closely, 128 is faster and smaller)`,
       },
-      'embedding-precision': { type: 'string', description: 'LLaVA: token embedding precision when compiling, fp32 | int8 (default fp32; int8 uses less memory)' },
+      'embedding-precision': { type: 'string', description: 'LLaVA: token embedding precision when compiling, fp32 | int8 (default as --vision-precision; int8 uses less memory)' },
       'delete-sources': { type: 'boolean', description: 'LLaVA: delete the downloaded weights once compiled (the pack runs from the compiled folder)' },
     },
     async run(ctx: CliContext, positionals: string[], values: OptionValues): Promise<number> {

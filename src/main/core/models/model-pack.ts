@@ -43,8 +43,8 @@ export type CompilePrecision = 'fp32' | 'int8' | 'q4';
 export const COMPILE_PRECISIONS: readonly CompilePrecision[] = ['fp32', 'int8', 'q4'];
 
 /**
- * The vision tower's linears and the embed_tokens table when a pack is compiled. fp32 is the default: int8 reads
- * an image about 2.5× faster with about 1 GB less memory, but its quality on real weights is the user's call.
+ * The vision tower's linears and the embed_tokens table when a pack is compiled. int8 reads an image about 2.5×
+ * faster with about 1 GB less memory; fp32 follows the reference math. Each pack says which it gets by default.
  */
 export type GraphPrecision = 'fp32' | 'int8';
 export const GRAPH_PRECISIONS: readonly GraphPrecision[] = ['fp32', 'int8'];
@@ -52,6 +52,11 @@ export const GRAPH_PRECISIONS: readonly GraphPrecision[] = ['fp32', 'int8'];
 /** A pack whose hub files are sources: Tandem's compiler turns them into the graphs the runtime loads. */
 export interface PackCompileSpec {
   defaultPrecision: CompilePrecision;
+  /**
+   * The vision tower's and embeddings' precision when the user asks for none (default fp32): int8 where the
+   * benchmarks show the fp32 tower keeping the pack from its first-answer and memory goals.
+   */
+  defaultGraphPrecision?: GraphPrecision;
   /** Rough size of the compiled folder per decoder precision, for the disk check before the download. */
   compiledBytes: Record<CompilePrecision, number>;
 }

@@ -9,7 +9,7 @@ import { isPackName, PACK_NAME_RULE } from '../../../shared/pack-name';
 import { assertInside } from '../path-inside';
 import type { LlavaDTypes } from './known-packs';
 import type { Q4BlockSize } from '../llava-compiler/q4-quantize';
-import { approxPackBytes, type CompilePrecision, type GraphPrecision, type InstalledFile, type ModelKind, type ModelPack } from './model-pack';
+import { approxPackBytes, type CompilePrecision, type GraphPrecision, type InstalledFile, type ModelKind, type ModelPack, type PackCompileSpec } from './model-pack';
 import {
   compiledArtefact,
   compiledGraphPrecision,
@@ -74,6 +74,8 @@ export interface ModelListEntry {
   installedAt: string | null;
   /** Runs from graphs Tandem compiles from the pack's weights. */
   compilable: boolean;
+  /** A known compiled pack's vision tower and embeddings precision on a first compile with no choice made. */
+  defaultVisionPrecision?: GraphPrecision;
   /** The compiled folder once built (its size is not in bytesOnDisk). */
   compiled: {
     precision: CompilePrecision | null;
@@ -156,6 +158,7 @@ export class ModelStore {
           source: null, repo: pack!.repo, revision: pack!.revision, dir: null, bytesOnDisk: 0,
           downloadBytes: approxPackBytes(pack!), stagedBytes, installedAt: null,
           compilable: Boolean(pack!.compile), compiled: null, sourcesDeleted: false,
+          ...(pack!.compile ? { defaultVisionPrecision: pack!.compile.defaultGraphPrecision ?? 'fp32' } : {}),
         });
         continue;
       }
@@ -166,6 +169,7 @@ export class ModelStore {
         source: model.source, repo: model.repo, revision: model.revision, dir, bytesOnDisk: await directorySize(dir),
         downloadBytes: pack ? approxPackBytes(pack) : null, stagedBytes, installedAt: model.installedAt,
         compilable: needsCompiler(model),
+        ...(pack?.compile ? { defaultVisionPrecision: pack.compile.defaultGraphPrecision ?? 'fp32' } : {}),
         compiled:
           model.compiled && model.kind === 'llava'
             ? {
@@ -213,7 +217,7 @@ export class ModelStore {
       if (pack.compile && !existing.compiled?.sourcesDeleted && !(await this.findFileProblem(existing, dir))) {
         const release = await acquireLock(this.lockPath(name), `Compiling '${name}'`);
         try {
-          return { model: await this.compileInstalled({ ...existing, dir }, pack.compile.defaultPrecision, options), changed: true };
+          return { model: await this.compileInstalled({ ...existing, dir }, pack.compile, options), changed: true };
         } finally {
           await release();
         }
@@ -247,7 +251,7 @@ export class ModelStore {
       // Registered before compiling: a stopped or failed compile leaves a verified download that the next install only compiles.
       this.repository.upsert(model);
       if (pack.compile) {
-        return { model: await this.compileInstalled(model, pack.compile.defaultPrecision, options, existing?.compiled?.dir), changed: true };
+        return { model: await this.compileInstalled(model, pack.compile, options, existing?.compiled?.dir), changed: true };
       }
       return { model, changed: true };
     } finally {
@@ -287,7 +291,7 @@ export class ModelStore {
       };
       const replaced = this.repository.get(name)?.compiled?.dir;
       this.repository.upsert(model);
-      if (inspection.layout === 'llava-hf') return await this.compileInstalled(model, known?.compile?.defaultPrecision ?? 'q4', options, replaced);
+      if (inspection.layout === 'llava-hf') return await this.compileInstalled(model, known?.compile, options, replaced);
       return model;
     } finally {
       await release();
@@ -414,7 +418,8 @@ export class ModelStore {
   /** Compiles a registered LLaVA pack into the model cache, records the result, and drops the sources if asked. */
   private async compileInstalled(
     model: InstalledModel,
-    packDefault: CompilePrecision,
+    /** The known pack's defaults; an imported folder of no known name gets q4 and fp32. */
+    defaults: Pick<PackCompileSpec, 'defaultPrecision' | 'defaultGraphPrecision'> | undefined,
     options: Pick<InstallOptions, 'precision' | 'visionPrecision' | 'embeddingPrecision' | 'q4BlockSize' | 'deleteSources' | 'signal' | 'onProgress'>,
     /** The entry the pack ran from before a reinstall, removed once unused. */
     replaced?: string,
@@ -422,9 +427,11 @@ export class ModelStore {
     const cacheDir = this.llavaCacheDir();
     await mkdir(cacheDir, { recursive: true });
     // A recompile that asks for one precision keeps the others the pack was compiled with.
-    const precision = defaultPrecision(options.precision, model.compiled?.precision ?? packDefault);
-    const visionPrecision = options.visionPrecision ?? compiledGraphPrecision(model.compiled, 'vision_encoder');
-    const embeddingPrecision = options.embeddingPrecision ?? compiledGraphPrecision(model.compiled, 'embed_tokens');
+    const precision = defaultPrecision(options.precision, model.compiled?.precision ?? defaults?.defaultPrecision);
+    const graphDefault = (component: 'vision_encoder' | 'embed_tokens'): GraphPrecision =>
+      model.compiled ? compiledGraphPrecision(model.compiled, component) : (defaults?.defaultGraphPrecision ?? 'fp32');
+    const visionPrecision = options.visionPrecision ?? graphDefault('vision_encoder');
+    const embeddingPrecision = options.embeddingPrecision ?? graphDefault('embed_tokens');
     const q4BlockSize = options.q4BlockSize ?? compiledQ4BlockSize(model.compiled);
     const emit = options.onProgress ?? (() => {});
     await seedSourceHashes(cacheDir, model.dir, model.files);

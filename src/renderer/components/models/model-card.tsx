@@ -34,8 +34,10 @@ export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRem
   const [confirming, setConfirming] = useState(false);
   const [dropSources, setDropSources] = useState(false);
   const compiledFast = model.compiled?.visionPrecision === 'int8';
-  const [fastVision, setFastVision] = useState(compiledFast);
-  const fastChoice: InstallChoices = fastVision ? { visionPrecision: 'int8', embeddingPrecision: 'int8' } : {};
+  // Before the first compile the box shows the pack's own default, so leaving it alone installs what it says.
+  const [fastVision, setFastVision] = useState(model.compiled ? compiledFast : model.defaultVisionPrecision === 'int8');
+  const precision = fastVision ? 'int8' : 'fp32';
+  const fastChoice: InstallChoices = { visionPrecision: precision, embeddingPrecision: precision };
   const downloading = isDownloading(download);
   const compiling = download?.phase === 'compiling';
   const compile = compiling ? download?.compile : undefined;
@@ -185,7 +187,7 @@ export function ModelCard({ model, download, usedFor, onInstall, onCancel, onRem
               <button
                 type="button"
                 className="button button--primary button--small"
-                onClick={() => onInstall(fastVision ? fastChoice : { visionPrecision: 'fp32', embeddingPrecision: 'fp32' })}
+                onClick={() => onInstall(fastChoice)}
                 aria-label={`Compile ${model.name} again`}
               >
                 Compile
