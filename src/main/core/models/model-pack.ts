@@ -53,10 +53,10 @@ export const GRAPH_PRECISIONS: readonly GraphPrecision[] = ['fp32', 'int8'];
 export interface PackCompileSpec {
   defaultPrecision: CompilePrecision;
   /**
-   * The vision tower's and embeddings' precision when the user asks for none (default fp32): int8 where the
-   * benchmarks show the fp32 tower keeping the pack from its first-answer and memory goals.
+   * The vision tower's and embeddings' precision when the user asks for none: int8 where the benchmarks show the
+   * fp32 tower keeping the pack from its first-answer and memory goals, else fp32.
    */
-  defaultGraphPrecision?: GraphPrecision;
+  defaultGraphPrecision: GraphPrecision;
   /** Rough size of the compiled folder per decoder precision, for the disk check before the download. */
   compiledBytes: Record<CompilePrecision, number>;
 }

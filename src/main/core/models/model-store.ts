@@ -158,7 +158,7 @@ export class ModelStore {
           source: null, repo: pack!.repo, revision: pack!.revision, dir: null, bytesOnDisk: 0,
           downloadBytes: approxPackBytes(pack!), stagedBytes, installedAt: null,
           compilable: Boolean(pack!.compile), compiled: null, sourcesDeleted: false,
-          ...(pack!.compile ? { defaultVisionPrecision: pack!.compile.defaultGraphPrecision ?? 'fp32' } : {}),
+          ...(pack!.compile ? { defaultVisionPrecision: pack!.compile.defaultGraphPrecision } : {}),
         });
         continue;
       }
@@ -169,7 +169,7 @@ export class ModelStore {
         source: model.source, repo: model.repo, revision: model.revision, dir, bytesOnDisk: await directorySize(dir),
         downloadBytes: pack ? approxPackBytes(pack) : null, stagedBytes, installedAt: model.installedAt,
         compilable: needsCompiler(model),
-        ...(pack?.compile ? { defaultVisionPrecision: pack.compile.defaultGraphPrecision ?? 'fp32' } : {}),
+        ...(pack?.compile ? { defaultVisionPrecision: pack.compile.defaultGraphPrecision } : {}),
         compiled:
           model.compiled && model.kind === 'llava'
             ? {
