@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlipEngine } from '../../src/main/core/blip/blip-engine';
 import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
+import { BlipSessions } from '../../src/main/core/blip/blip-sessions';
+import { compileBlip } from '../../src/main/core/blip/compile-blip';
 import { beamSearch } from '../../src/main/core/blip/generate';
 import { preprocessBlipImage } from '../../src/main/core/blip/preprocess';
 import { BlipReference } from '../../test-models/blip-reference';
@@ -72,6 +74,33 @@ describe('tiny BLIP captioner vs the reference forward pass', () => {
       out!.stepLogits!.forEach((row, t) => expect(maxAbsDiff(row, expected.logits[t]!)).toBeLessThan(TOL));
       expect(out!.text).toBe(model.tokenizer.decode(out!.tokenIds, { skipSpecialTokens: true }));
       expect(out!.text).not.toMatch(/\[DEC\]|\[SEP\]/);
+    }
+  });
+
+  it('cross-attention over the encoder states honours a padded encoder mask per row (1e-4 against the reference)', async () => {
+    // The decoder reads the encoder states themselves (key/value projections moved to the query side); masked
+    // positions must drop out of each row's softmax exactly as in transformers, whatever the other rows hold.
+    const sessions = await BlipSessions.open(await compileBlip(await ensureTestModel('tiny-captioner'), cacheDir), { intraOpThreads: 1 });
+    try {
+      const pixels = [await preprocessBlipImage(images[0]!, model.imageConfig), await preprocessBlipImage(images[2]!, model.imageConfig)];
+      const embeds = await sessions.encodeImages(Float32Array.from([...pixels[0]!, ...pixels[1]!]), 2);
+      const encSeq = embeds.dims[1] as number;
+      const masks = [Array.from({ length: encSeq }, (_, j) => (j < encSeq - 6 ? 1 : 0)), Array.from({ length: encSeq }, (_, j) => (j % 3 === 1 ? 0 : 1))];
+      const state = sessions.decoderState(sessions.crossAttention(embeds, BigInt64Array.from(masks.flat(), (m) => BigInt(m))));
+      const ids = [model.spec.text.bosTokenId, 17, 35, 20];
+      await state.step([ids, ids]);
+      const V = model.spec.text.vocabSize;
+      const got = state.lastLogits!.data;
+      for (let r = 0; r < 2; r++) {
+        const expected = ref.decoderLogits(ids, await refImage(r === 0 ? images[0]! : images[2]!), masks[r]);
+        const unmasked = ref.decoderLogits(ids, await refImage(r === 0 ? images[0]! : images[2]!));
+        const row = got.subarray(r * ids.length * V, (r + 1) * ids.length * V);
+        expect(maxAbsDiff(row, expected)).toBeLessThan(TOL);
+        // and the mask matters: the hidden positions would have changed these logits
+        expect(maxAbsDiff(expected, unmasked)).toBeGreaterThan(100 * TOL);
+      }
+    } finally {
+      await sessions.dispose();
     }
   });
 

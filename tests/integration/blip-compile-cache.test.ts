@@ -73,9 +73,9 @@ describe('model cache', () => {
     const cache = join(work, 'cache-reuse');
     const first = await compileBlip(good, cache);
     expect(first.built).toBe(true);
-    expect(first.manifest.graphs).toEqual({ vision: 'vision.onnx', crossKv: 'cross-kv.onnx', textDecoder: 'text-decoder.onnx' });
+    expect(first.manifest.graphs).toEqual({ vision: 'vision.onnx', textDecoder: 'text-decoder.onnx' });
     expect((await readdir(first.dir)).sort()).toEqual(
-      ['cross-kv.onnx', 'cross-kv.onnx.data', 'manifest.json', 'text-decoder.onnx', 'text-decoder.onnx.data', 'vision.onnx', 'vision.onnx.data'].sort(),
+      ['manifest.json', 'text-decoder.onnx', 'text-decoder.onnx.data', 'vision.onnx', 'vision.onnx.data'].sort(),
     );
     const second = await compileBlip(good, cache);
     expect(second.built).toBe(false);
@@ -107,7 +107,7 @@ describe('model cache', () => {
     const fromSt = await compileBlip(good, cache);
     expect(fromBin.manifest.checkpoint).toEqual({ format: 'torch-bin', files: ['pytorch_model.bin'] });
     expect(fromSt.manifest.checkpoint.format).toBe('safetensors');
-    for (const f of ['vision.onnx.data', 'cross-kv.onnx.data', 'text-decoder.onnx.data']) {
+    for (const f of ['vision.onnx.data', 'text-decoder.onnx.data']) {
       expect(Buffer.compare(await readFile(join(fromBin.dir, f)), await readFile(join(fromSt.dir, f)))).toBe(0);
     }
     const img = await patternPng(7);

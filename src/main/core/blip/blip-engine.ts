@@ -207,8 +207,8 @@ class LoadedBlipEngine implements BlipEngine {
     const results: BlipOutput[] = [];
     for (let start = 0; start < images.length; start += batchSize) {
       options.signal?.throwIfAborted();
-      // The last batch's cross keys/values (40 MiB per photo) and decoded photos are garbage by now (they lived
-      // in captionBatch's frame, not this loop's); without a collection here V8 may still hold them while this
+      // The last batch's image embeddings, decoder caches and decoded photos are garbage by now (they lived in
+      // captionBatch's frame, not this loop's); without a collection here V8 may still hold them while this
       // batch allocates its own. A full collection of this small heap takes milliseconds, a batch seconds.
       collectGarbage();
       results.push(...(await this.captionBatch(images.slice(start, start + batchSize), prompt, s, options)));
@@ -219,7 +219,7 @@ class LoadedBlipEngine implements BlipEngine {
 
   private async captionBatch(batch: readonly BlipImageInput[], prompt: number[], s: GenerationSettings, options: CaptionOptions): Promise<BlipOutput[]> {
     const embeds = await this.embed(batch);
-    const cross = await this.sessions.crossAttention({ type: 'float32', data: embeds.data, dims: [...embeds.dims] });
+    const cross = this.sessions.crossAttention({ type: 'float32', data: embeds.data, dims: [...embeds.dims] });
     const state = this.sessions.decoderState(cross);
     const out = await this.run(state, batch.map(() => [...prompt]), s, options);
     return out.map((o) => ({ text: this.decode(o.tokenIds), tokenIds: o.tokenIds, ...(o.stepLogits ? { stepLogits: o.stepLogits } : {}) }));
@@ -233,7 +233,7 @@ class LoadedBlipEngine implements BlipEngine {
     const mask = ids.map(() => 1);
     const embeds = await this.embed([image]);
     const states = await this.sessions.encodeQuestions([ids], [mask], { type: 'float32', data: embeds.data, dims: [...embeds.dims] });
-    const cross = await this.sessions.crossAttention(states, BigInt64Array.from(mask, (m) => BigInt(m)));
+    const cross = this.sessions.crossAttention(states, BigInt64Array.from(mask, (m) => BigInt(m)));
     return this.sessions.decoderState(cross);
   }
 
@@ -261,7 +261,7 @@ class LoadedBlipEngine implements BlipEngine {
       state = await this.questionState(image, options.question);
     } else {
       const embeds = await this.embed([image]);
-      state = this.sessions.decoderState(await this.sessions.crossAttention({ type: 'float32', data: embeds.data, dims: [...embeds.dims] }));
+      state = this.sessions.decoderState(this.sessions.crossAttention({ type: 'float32', data: embeds.data, dims: [...embeds.dims] }));
     }
     await state.step([[...tokenIds]]);
     const logits = state.lastLogits!;

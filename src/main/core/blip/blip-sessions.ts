@@ -1,22 +1,21 @@
 /**
  * The onnxruntime sessions of a compiled BLIP (graphs in compile-blip.ts, generation in generate.ts, the public
- * face in blip-engine.ts). Runs the compiled BLIP graphs: image → embeds, embeds → cross keys/values, question → states, and a
- * decoder with its KV cache that the generator steps through.
+ * face in blip-engine.ts). Runs the compiled BLIP graphs: image → embeds, question → states, and a decoder with
+ * its KV cache that the generator steps through, reading the embeds (or states) in its cross-attention.
  */
 import { join } from 'node:path';
 import type { NdArray, NdFloat32 } from '../onnx/nd-array';
 import { float32, int64 } from '../onnx/nd-array';
 import type { InferenceRunner, RuntimeOptions } from '../onnx/runtime';
 import { createInferenceSession } from '../onnx/runtime';
-import { collectGarbage } from '../system/collect-garbage';
+import { transposeMatrix } from '../onnx/blocks';
 import type { BlipSpec } from './blip-config';
 import type { CompiledBlip } from './compile-blip';
-import { CROSS_KV_INPUT } from './cross-kv-graph';
 import type { StepModel } from './generate';
 import {
-  crossKey,
-  crossValue,
   DECODER_ENCODER_MASK,
+  DECODER_ENCODER_STATES,
+  DECODER_ENCODER_STATES_T,
   DECODER_INPUT_IDS,
   DECODER_LOGITS,
   pastKey,
@@ -27,13 +26,14 @@ import {
 import { ENCODER_ATTENTION_MASK, ENCODER_IMAGE_EMBEDS, ENCODER_INPUT_IDS, ENCODER_OUTPUT } from './text-encoder-graph';
 import { VISION_INPUT, VISION_OUTPUT } from './vision-graph';
 
-/** Encoder keys [rows, heads, hd, encSeq] (pre-scaled by 1/√hd) and values [rows, heads, encSeq, hd] for every decoder layer, plus the encoder mask. */
+/** What the decoder's cross-attention reads: encoder states [rows, encSeq, width], the same transposed [rows, width, encSeq], and the encoder mask. */
 export interface CrossAttentionInputs {
-  keys: Float32Array[];
-  values: Float32Array[];
+  states: Float32Array;
+  statesT: Float32Array;
   mask: BigInt64Array;
   rows: number;
   encSeq: number;
+  width: number;
 }
 
 /** Copies rows (outer-axis slices of `rowSize` elements) into a new array in the order given. */
@@ -78,11 +78,8 @@ export class BlipSessions {
   private constructor(
     readonly spec: BlipSpec,
     private readonly vision: InferenceRunner,
-    private readonly crossKv: InferenceRunner,
     private readonly decoder: InferenceRunner,
     private readonly textEncoder: InferenceRunner | undefined,
-    /** Encoder rows per cross-keys/values run (see crossAttention). */
-    private readonly crossRowsPerRun: number,
   ) {}
 
   static async open(compiled: CompiledBlip, runtime: RuntimeOptions = {}): Promise<BlipSessions> {
@@ -97,12 +94,9 @@ export class BlipSessions {
     };
     try {
       const vision = await openOne(graphs.vision);
-      const crossKv = await openOne(graphs.crossKv);
       const decoder = await openOne(graphs.textDecoder);
       const textEncoder = graphs.textEncoder ? await openOne(graphs.textEncoder) : undefined;
-      // Exact (fp32) captioning is the one with a memory goal; fast (int8) captioning is the one with a speed goal.
-      const crossRowsPerRun = compiled.manifest.quantization === 'int8' ? Number.POSITIVE_INFINITY : 1;
-      return new BlipSessions(spec, vision, crossKv, decoder, textEncoder, crossRowsPerRun);
+      return new BlipSessions(spec, vision, decoder, textEncoder);
     } catch (err) {
       await Promise.all(opened.map((r) => r.dispose()));
       throw err;
@@ -145,45 +139,25 @@ export class BlipSessions {
     return out[ENCODER_OUTPUT] as NdFloat32;
   }
 
-  /** Cross-attention keys/values of `states` ([rows, encSeq, De]) for every decoder layer, computed once. */
-  async crossAttention(states: NdFloat32, mask?: BigInt64Array): Promise<CrossAttentionInputs> {
-    const [rows, encSeq, De] = states.dims as [number, number, number];
-    const L = this.spec.text.numHiddenLayers;
-    const heads = this.spec.text.numAttentionHeads;
-    const hd = this.spec.text.hiddenSize / heads;
-    const rowSize = heads * hd * encSeq;
-    // One allocation for all layers (40 MiB per row): glibc maps a block this large on its own and unmaps it when
-    // the batch is collected, instead of leaving 24 freed pieces in the heap next to the next batch's decoding.
-    const all = new Float32Array(2 * L * rows * rowSize);
-    const part = (j: number) => all.subarray(j * rows * rowSize, (j + 1) * rows * rowSize);
-    const keys = Array.from({ length: L }, (_, i) => part(2 * i));
-    const values = Array.from({ length: L }, (_, i) => part(2 * i + 1));
-    // Row by row, onnxruntime's own copy of the outputs is one row's (40 MiB) rather than the batch's (324 MiB at
-    // batch 8: fp32's peak went 1.84 → 1.60 GiB); it costs the extra runs and collections (fp32 +15 ms an image,
-    // int8 +35 ms, 9% of its time), so int8 runs the batch at once.
-    for (let r = 0; r < rows; r += this.crossRowsPerRun) {
-      const k = Math.min(this.crossRowsPerRun, rows - r);
-      const outputs: Record<string, NdFloat32> = {};
-      const view = (a: Float32Array) => a.subarray(r * rowSize, (r + k) * rowSize);
-      for (let i = 0; i < L; i++) {
-        outputs[crossKey(i)] = float32(view(keys[i]!), [k, heads, hd, encSeq]);
-        outputs[crossValue(i)] = float32(view(values[i]!), [k, heads, encSeq, hd]);
-      }
-      await runInto(this.crossKv, { [CROSS_KV_INPUT]: float32(states.data.subarray(r * encSeq * De, (r + k) * encSeq * De), [k, encSeq, De]) }, outputs);
-      // onnxruntime-node still returns a JS copy of every output it wrote into ours (unused): collect it now, or
-      // V8 lets several runs' worth pile up beside the batch's keys/values.
-      collectGarbage();
-    }
-    return { keys, values, mask: mask ?? new BigInt64Array(rows * encSeq).fill(1n), rows, encSeq };
+  /**
+   * The decoder's cross-attention inputs for `states` ([rows, encSeq, De]): the states and their transpose, made
+   * once per batch (the decoder reads both at every step). `mask` defaults to every position visible.
+   */
+  crossAttention(states: NdFloat32, mask?: BigInt64Array): CrossAttentionInputs {
+    const [rows, encSeq, width] = states.dims as [number, number, number];
+    const row = encSeq * width;
+    const statesT = new Float32Array(rows * row);
+    for (let r = 0; r < rows; r++) transposeMatrix(states.data.subarray(r * row, (r + 1) * row), encSeq, width, statesT.subarray(r * row, (r + 1) * row));
+    return { states: states.data, statesT, mask: mask ?? new BigInt64Array(rows * encSeq).fill(1n), rows, encSeq, width };
   }
 
-  /** A fresh decoder (empty cache) over these encoder keys/values, one row per encoder row; it takes the arrays over. */
+  /** A fresh decoder (empty cache) over these encoder states, one row per encoder row; it takes the arrays over. */
   decoderState(cross: CrossAttentionInputs): DecoderState {
     return new DecoderState(this.decoder, this.spec, cross);
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.vision, this.crossKv, this.decoder, this.textEncoder].map((r) => r?.dispose()));
+    await Promise.all([this.vision, this.decoder, this.textEncoder].map((r) => r?.dispose()));
   }
 }
 
@@ -196,15 +170,16 @@ export class DecoderState implements StepModel {
   private pastLen = 0;
   private pastKeys: Float32Array[];
   private pastValues: Float32Array[];
-  private crossKeys: Float32Array[];
-  private crossValues: Float32Array[];
+  private states: Float32Array;
+  private statesT: Float32Array;
   private encMask: BigInt64Array;
-  /** which original encoder row each current row comes from; cross tensors are regathered only when it changes */
+  /** which original encoder row each current row comes from; encoder states are regathered only when it changes */
   private source: number[];
   private readonly heads: number;
   private readonly hd: number;
   private readonly layers: number;
   private readonly encSeq: number;
+  private readonly width: number;
   /** full logits [rows, seq, vocab] of the last step, for verification */
   lastLogits: NdFloat32 | undefined;
 
@@ -218,10 +193,11 @@ export class DecoderState implements StepModel {
     this.hd = spec.text.hiddenSize / this.heads;
     this.layers = spec.text.numHiddenLayers;
     this.encSeq = cross.encSeq;
+    this.width = cross.width;
     this.pastKeys = Array.from({ length: this.layers }, () => new Float32Array(0));
     this.pastValues = Array.from({ length: this.layers }, () => new Float32Array(0));
-    this.crossKeys = cross.keys;
-    this.crossValues = cross.values;
+    this.states = cross.states;
+    this.statesT = cross.statesT;
     this.encMask = cross.mask;
     this.source = Array.from({ length: cross.rows }, (_, i) => i);
   }
@@ -233,16 +209,16 @@ export class DecoderState implements StepModel {
   async step(tokens: readonly (readonly number[])[]): Promise<Float32Array[]> {
     if (tokens.length !== this.rows) throw new RangeError(`decoder has ${this.rows} rows but got tokens for ${tokens.length}`);
     const T = tokens[0]?.length ?? 0;
-    const { heads, hd, encSeq, rows } = this;
-    const feeds: Record<string, import('../onnx/nd-array').NdArray> = {
+    const { heads, hd, encSeq, width, rows } = this;
+    const feeds: Record<string, NdArray> = {
       [DECODER_INPUT_IDS]: int64(tokens.flat(), [rows, T]),
+      [DECODER_ENCODER_STATES]: float32(this.states, [rows, encSeq, width]),
+      [DECODER_ENCODER_STATES_T]: float32(this.statesT, [rows, width, encSeq]),
       [DECODER_ENCODER_MASK]: { type: 'int64', data: this.encMask, dims: [rows, encSeq] },
     };
     for (let i = 0; i < this.layers; i++) {
       feeds[pastKey(i)] = float32(this.pastKeys[i] as Float32Array, [rows, heads, this.pastLen, hd]);
       feeds[pastValue(i)] = float32(this.pastValues[i] as Float32Array, [rows, heads, this.pastLen, hd]);
-      feeds[crossKey(i)] = float32(this.crossKeys[i] as Float32Array, [rows, heads, hd, encSeq]);
-      feeds[crossValue(i)] = float32(this.crossValues[i] as Float32Array, [rows, heads, encSeq, hd]);
     }
     const out = await this.runner.run(feeds);
     for (let i = 0; i < this.layers; i++) {
@@ -259,9 +235,9 @@ export class DecoderState implements StepModel {
   selectRows(rows: readonly number[]): void {
     const { heads, hd, encSeq } = this;
     const pastRow = heads * this.pastLen * hd;
-    const crossRow = heads * encSeq * hd;
+    const stateRow = encSeq * this.width;
     // Dropping finished rows (greedy search) compacts the arrays in place: a gathered copy would sit next to
-    // the old cross keys/values (40 MiB per row) until the next collection.
+    // the old ones until the next collection.
     const pick = strictlyIncreasing(rows) && rows.length <= this.rows ? compactRows : gatherRows;
     for (let i = 0; i < this.layers; i++) {
       this.pastKeys[i] = pick(this.pastKeys[i] as Float32Array, pastRow, rows);
@@ -270,10 +246,8 @@ export class DecoderState implements StepModel {
     const nextSource = rows.map((r) => this.source[r] as number);
     const sameSource = nextSource.length === this.source.length && nextSource.every((s, i) => s === this.source[i]);
     if (!sameSource) {
-      for (let i = 0; i < this.layers; i++) {
-        this.crossKeys[i] = pick(this.crossKeys[i] as Float32Array, crossRow, rows);
-        this.crossValues[i] = pick(this.crossValues[i] as Float32Array, crossRow, rows);
-      }
+      this.states = pick(this.states, stateRow, rows);
+      this.statesT = pick(this.statesT, stateRow, rows);
       this.encMask = pick(this.encMask, encSeq, rows);
     }
     this.source = nextSource;

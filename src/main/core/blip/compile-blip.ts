@@ -18,13 +18,12 @@ import type { BlipSpec } from './blip-config';
 import { parseBlipConfig } from './blip-config';
 import { CheckpointTensors } from './checkpoint-tensors';
 import type { Quantization } from './graph-params';
-import { buildCrossKvGraph } from './cross-kv-graph';
 import { buildTextDecoderGraph } from './text-decoder-graph';
 import { buildTextEncoderGraph } from './text-encoder-graph';
 import { buildVisionGraph } from './vision-graph';
 
 /** Bump when graphs change meaning or layout: old cache entries are then rebuilt. */
-export const BLIP_COMPILER_VERSION = 4;
+export const BLIP_COMPILER_VERSION = 5;
 
 export interface BlipManifest {
   format: 'tandem-blip';
@@ -33,7 +32,7 @@ export interface BlipManifest {
   quantization: Quantization;
   spec: BlipSpec;
   checkpoint: { format: CheckpointFormat; files: string[] };
-  graphs: { vision: string; crossKv: string; textDecoder: string; textEncoder?: string };
+  graphs: { vision: string; textDecoder: string; textEncoder?: string };
 }
 
 export interface CompiledBlip {
@@ -49,7 +48,7 @@ export interface CompileOptions {
   quantization?: Quantization;
 }
 
-const GRAPH_FILES = { vision: 'vision.onnx', crossKv: 'cross-kv.onnx', textDecoder: 'text-decoder.onnx', textEncoder: 'text-encoder.onnx' };
+const GRAPH_FILES = { vision: 'vision.onnx', textDecoder: 'text-decoder.onnx', textEncoder: 'text-encoder.onnx' };
 
 
 /** sha256 of a weight file, remembered in the cache folder so a 1 GB checkpoint is hashed once. */
@@ -129,7 +128,7 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
     const file = checkpoint.files.length === 1 ? (checkpoint.files[0] as string) : modelDir;
     const w = new CheckpointTensors(loaded.weights, file);
     const spec = parseBlipConfig(config.json, config.file, w.names());
-    const graphs: BlipManifest['graphs'] = { vision: GRAPH_FILES.vision, crossKv: GRAPH_FILES.crossKv, textDecoder: GRAPH_FILES.textDecoder };
+    const graphs: BlipManifest['graphs'] = { vision: GRAPH_FILES.vision, textDecoder: GRAPH_FILES.textDecoder };
     const emit = async (name: string, build: () => GraphBuilder, fileName: string): Promise<void> => {
       progress(`compiling ${name}`);
       await writeOnnxModel(build(), join(tmp, fileName), { docString: `Tandem BLIP ${name}, compiled from ${basename(modelDir)}` });
@@ -145,7 +144,6 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
       graphs.textEncoder = GRAPH_FILES.textEncoder;
       await emit('question encoder', () => buildTextEncoderGraph(spec.text, w, quantization), graphs.textEncoder);
     }
-    await emit('cross-attention keys', () => buildCrossKvGraph(spec.text, w, quantization), graphs.crossKv);
     await emit('text decoder', () => buildTextDecoderGraph(spec.text, w, quantization), graphs.textDecoder);
     const manifest: BlipManifest = {
       format: 'tandem-blip',

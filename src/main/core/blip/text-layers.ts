@@ -4,10 +4,11 @@
  */
 import { activation, layerNorm, linear, mergeHeads, quantizeColumnsInt8, scaledDotProductAttention, splitHeads, transposeMatrix } from '../onnx/blocks';
 import type { GraphBuilder } from '../onnx/graph-builder';
+import { attr } from '../onnx/graph-builder';
 import type { BlipTextSpec } from './blip-config';
 import type { CheckpointTensors } from './checkpoint-tensors';
 import type { Quantization } from './graph-params';
-import { layerNormParams, linearFromData, linearParams, tensorParam } from './graph-params';
+import { layerNormParams, linearParams, tensorParam } from './graph-params';
 
 export interface TextGraphContext {
   g: GraphBuilder;
@@ -74,38 +75,52 @@ export function crossKeyValue(ctx: TextGraphContext, layer: number, encoderState
   return { key, value };
 }
 
+/** The encoder states a decoder's cross-attention reads: [b, s_enc, De] and the same transposed, [b, De, s_enc]. */
+export interface EncoderStates {
+  states: string;
+  statesT: string;
+}
+
 /**
- * As crossKeyValue (key [b, heads, hd, s_enc], value [b, heads, s_enc, hd]) with the key pre-multiplied by
- * 1/√hd: weights and bias are scaled at compile time, which is exact when √hd is a power of two, as in every
- * BLIP (hd 64). The decoder's q·k is then a plain MatMul, which onnxruntime runs as one matrix-vector product
- * per head reading the key in place; a scaled product (the scale fused as GEMM alpha) repacks the whole key
- * at every step: ~2.5× slower for [8, 12, 1, 64] × [8, 12, 64, 577] on 2 cores (0.55 vs 1.43 ms).
+ * Cross-attention sublayer computed over the encoder states themselves, with the key and value projections
+ * moved to the query's side: q·(X·Wkᵀ + bk)ᵀ = (q·Wk)·Xᵀ + q·bk, and P·(X·Wvᵀ + bv) = (P·X)·Wvᵀ + bv because
+ * each row of P sums to 1. q·bk is the same for every key of a row and head, so softmax cancels it exactly.
+ * A decoder then needs no per-image keys and values (BLIP-base: 40 MiB per photo, 16 GFLOP to compute) at the
+ * price of more work per step over the encoder states ([heads·s, De] × [De, s_enc] instead of [s, hd] × [hd,
+ * s_enc] per head), which is cheaper for the short sequences BLIP generates (20 tokens: 12 GFLOP).
+ * The products are laid out so the encoder states are only ever the streamed operand of a MatMul (onnxruntime
+ * packs the second operand: packing 1.8 MiB of states per row and layer at every step was slower than the
+ * keys/values it replaces). The key weights carry 1/√hd, exact when √hd is a power of two (every BLIP: hd 64).
+ * Weights stay float32 in every quantization: they are 2·D·De per layer and run on a few rows.
  */
-export function crossKeyValueScaled(ctx: TextGraphContext, layer: number, encoderStates: string): KeyValue {
+export function crossAttentionOverStatesBlock(ctx: TextGraphContext, layer: number, x: string, enc: EncoderStates, mask?: string): string {
   const { g, w, spec, prefix } = ctx;
   const { n, hd } = heads(spec);
   const D = spec.hiddenSize;
   const De = spec.encoderHiddenSize;
-  const lp = `${prefix}.encoder.layer.${layer}.crossattention.self`;
-  const s = 1 / Math.sqrt(hd);
-  const keyW = w.float(`${lp}.key.weight`, [D, De]).map((v) => v * s);
-  const keyB = w.float(`${lp}.key.bias`, [D]).map((v) => v * s);
-  const keyFlat = linear(g, encoderStates, linearFromData(g, `${lp}.key_scaled`, keyW, keyB, D, De, ctx.quantization));
-  const key = g.transpose(g.reshape(keyFlat, [0, 0, n, hd]), [0, 2, 3, 1]);
-  const value = splitHeads(g, linear(g, encoderStates, linearParams(g, w, `${lp}.value`, D, spec.encoderHiddenSize, ctx.quantization)), n, hd);
-  return { key, value };
-}
-
-/** Cross-attention sublayer over crossKeyValueScaled's key (pre-scaled, so no scale here) and value. */
-export function crossAttentionScaledBlock(ctx: TextGraphContext, layer: number, x: string, kv: KeyValue, mask?: string): string {
-  const { g, w, spec, prefix } = ctx;
-  const { n, hd } = heads(spec);
-  const D = spec.hiddenSize;
   const lp = `${prefix}.encoder.layer.${layer}.crossattention`;
-  const q = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D, ctx.quantization)), n, hd);
-  let scores = g.matmul(q, kv.key);
-  if (mask) scores = g.add(scores, mask);
-  return selfOutput(ctx, lp, mergeHeads(g, g.matmul(g.softmax(scores, -1), kv.value), D), x);
+  const s = 1 / Math.sqrt(hd);
+  // Torch's [D, De] key weight is [heads, hd, De] as it is: q_h · Wk_h for every head at once.
+  const keyHeads = g.initializer(`${lp}.self.key.heads`, { type: 'float32', data: w.float(`${lp}.self.key.weight`, [D, De]).map((v) => v * s), dims: [n, hd, De] });
+  const valueOutIn = w.float(`${lp}.self.value.weight`, [D, De]);
+  const valueHeads = new Float32Array(n * De * hd);
+  for (let h = 0; h < n; h++) for (let i = 0; i < hd; i++) for (let d = 0; d < De; d++) valueHeads[(h * De + d) * hd + i] = valueOutIn[(h * hd + i) * De + d] as number;
+  const valueHeadsName = g.initializer(`${lp}.self.value.heads`, { type: 'float32', data: valueHeads, dims: [n, De, hd] });
+  const valueBias = g.initializer(`${lp}.self.value.heads_bias`, { type: 'float32', data: w.float(`${lp}.self.value.bias`, [D]), dims: [n, 1, hd] });
+
+  const q = linear(g, x, linearParams(g, w, `${lp}.self.query`, D, D, ctx.quantization)); // [b, s, D]
+  const rows = g.dim(x, 0);
+  const byHead = g.transpose(g.reshape(q, [-1, n, hd]), [1, 0, 2]); // [n, b·s, hd]
+  const qk = g.matmul(byHead, keyHeads); // [n, b·s, De]
+  const qkRows = g.reshape(g.transpose(qk, [1, 0, 2]), g.concat([rows, g.int64s([-1, De])], 0)); // [b, s·n, De]
+  const [scoresT] = g.node('FusedMatMul', [enc.states, qkRows], { transB: attr.int(1) }, { domain: 'com.microsoft', name: `cross_scores_${layer}` }); // [b, s_enc, s·n]
+  const masked = mask ? g.add(scoresT as string, mask) : (scoresT as string);
+  const probsT = g.softmax(masked, 1);
+  const mixedT = g.matmul(enc.statesT, probsT); // [b, De, s·n]
+  const mixed = g.transpose(g.reshape(g.transpose(mixedT, [0, 2, 1]), [-1, n, De]), [1, 0, 2]); // [n, b·s, De]
+  const context = g.add(g.matmul(mixed, valueHeadsName), valueBias); // [n, b·s, hd]
+  const merged = g.reshape(g.transpose(context, [1, 0, 2]), g.shape(q)); // [b, s, D]
+  return selfOutput(ctx, lp, merged, x);
 }
 
 /** dense → dropout(no-op) → LayerNorm(out + input): BlipTextSelfOutput. */
@@ -118,13 +133,13 @@ function selfOutput(ctx: TextGraphContext, lp: string, context: string, input: s
 
 /**
  * Self-attention sublayer. With `past`, new keys/values are appended to it along the sequence axis and the
- * concatenation is returned as `present`. `mask` is additive, broadcastable to [b, heads, q, k].
+ * concatenation is returned as `present` (named `presentNames` when given). `mask` is additive, broadcastable to [b, heads, q, k].
  */
 export function selfAttentionBlock(
   ctx: TextGraphContext,
   layer: number,
   x: string,
-  options: { past?: KeyValue; mask?: string },
+  options: { past?: KeyValue; mask?: string; presentNames?: KeyValue },
 ): { out: string; present: KeyValue } {
   const { g, w, spec, prefix } = ctx;
   const { n, hd } = heads(spec);
@@ -134,8 +149,9 @@ export function selfAttentionBlock(
   let k = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.key`, D, D, ctx.quantization)), n, hd);
   let v = splitHeads(g, linear(g, x, linearParams(g, w, `${lp}.self.value`, D, D, ctx.quantization)), n, hd);
   if (options.past) {
-    k = g.concat([options.past.key, k], 2);
-    v = g.concat([options.past.value, v], 2);
+    // Named as the graph's outputs, the concatenations are written there directly (no Identity copy per step).
+    k = g.concat([options.past.key, k], 2, options.presentNames?.key);
+    v = g.concat([options.past.value, v], 2, options.presentNames?.value);
   }
   const ctxOut = scaledDotProductAttention(g, q, k, v, { scale: { op: 'div', value: Math.sqrt(hd) }, mask: options.mask });
   return { out: selfOutput(ctx, lp, mergeHeads(g, ctxOut, D), x), present: { key: k, value: v } };
@@ -197,7 +213,12 @@ export function lmHead(ctx: TextGraphContext, x: string, headPrefix: string, wor
       'logits',
     );
   }
-  const projection = untied ? tensorParam(g, w, decoderName, [V, D]) : wordEmbeddings;
+  // A tied projection gets its own copy of the table. Sharing one initializer made onnxruntime read the whole
+  // memory-mapped table to pack it for Gemm, so the embedding lookup's copy stayed resident beside the packed
+  // one (+89 MiB for BLIP-base); on its own, the lookup's table is paged in only where tokens are read.
+  const projection = untied
+    ? tensorParam(g, w, decoderName, [V, D])
+    : g.initializer(`${headPrefix}.projection`, { type: 'float32', data: w.float(wordEmbeddings, [V, D]), dims: [V, D] });
   // Gemm needs 2-D input: [b·s, D] · Eᵀ + bias, then back to [b, s, V].
   const flat = g.reshape(h, [-1, D]);
   const logits2d = g.gemm(flat, projection, bias, { transB: true }, 'logits_2d');
