@@ -1,12 +1,14 @@
 /** Compiling into the model cache: reuse, determinism, .bin vs .safetensors, and bad inputs. */
-import { cp, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBlipEngine } from '../../src/main/core/blip/blip-engine';
-import { compileBlip } from '../../src/main/core/blip/compile-blip';
+import { BLIP_COMPILER_VERSION, compileBlip } from '../../src/main/core/blip/compile-blip';
+import { BLIP_RETRIEVAL_COMPILER_VERSION, compileBlipRetrieval } from '../../src/main/core/blip/compile-blip-retrieval';
 import { ModelFileError } from '../../src/main/core/errors';
 import { randomBlipWeights, tinyCaptionerConfig, writeTinyBlipCaptioner } from '../../test-models/tiny-blip';
+import { writeTinyBlipRetrieval } from '../../test-models/tiny-blip-retrieval';
 import { writeSafetensors } from '../../src/main/core/weights/safetensors';
 import type { WeightMap } from '../../src/main/core/weights/weight-tensor';
 import { patternPng } from './blip-helpers';
@@ -86,6 +88,39 @@ describe('model cache', () => {
     const third = await compileBlip(good, cache);
     expect(third.built).toBe(true);
     expect((await stat(join(third.dir, 'text-decoder.onnx'))).isFile()).toBe(true);
+  });
+
+  it('a build removes the entries older compilers made, and nothing else', async () => {
+    const cache = join(work, 'cache-outdated');
+    const entry = async (name: string, manifest: unknown): Promise<string> => {
+      const dir = join(cache, name);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'manifest.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+      await writeFile(join(dir, 'vision.onnx.data'), Buffer.alloc(4096));
+      return name;
+    };
+    const outdated = [
+      await entry('blip-0123456789abcdef01234567', { format: 'tandem-blip', compilerVersion: BLIP_COMPILER_VERSION - 1 }),
+      await entry('blip-int8-0123456789abcdef01234567', { format: 'tandem-blip', compilerVersion: 1 }),
+      await entry('blip-retrieval-0123456789abcdef01234567', { format: 'tandem-blip-retrieval', compilerVersion: BLIP_RETRIEVAL_COMPILER_VERSION - 1 }),
+    ];
+    const kept = [
+      await entry('blip-fedcba9876543210fedcba98', { format: 'tandem-blip', compilerVersion: BLIP_COMPILER_VERSION + 1 }),
+      await entry('blip-not-a-manifest', 'not json'),
+      await entry('llava-q4-0123456789abcdef01234567', { format: 'tandem-blip', compilerVersion: 1 }),
+    ];
+    const built = await compileBlip(good, cache);
+    expect(built.built).toBe(true);
+    const after = await readdir(cache);
+    // The captioner's compile removes only its own format's old entries; the retrieval compile removes its own.
+    expect(after).toEqual(expect.arrayContaining([...kept, outdated[2]!, basename(built.dir)]));
+    expect(after).not.toContain(outdated[0]);
+    expect(after).not.toContain(outdated[1]);
+    const retrieval = join(work, 'retrieval-model');
+    await writeTinyBlipRetrieval(retrieval);
+    await compileBlipRetrieval(retrieval, cache);
+    expect(await readdir(cache)).not.toContain(outdated[2]);
+    expect(await readdir(cache)).toEqual(expect.arrayContaining([...kept, basename(built.dir)]));
   });
 
   it('other weights get another entry; the same weights compile to identical bytes', async () => {

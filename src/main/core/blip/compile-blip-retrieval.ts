@@ -14,14 +14,17 @@ import { writeOnnxModel } from '../onnx/onnx-model-writer';
 import type { CheckpointFormat } from '../weights/load-checkpoint';
 import { findCheckpoint, loadCheckpoint } from '../weights/load-checkpoint';
 import { CheckpointTensors } from './checkpoint-tensors';
-import { BLIP_COMPILER_VERSION, readConfig, sweepStaleBuilds, weightFileHash } from './compile-blip';
+import { BLIP_COMPILER_VERSION, readConfig, sweepOutdatedBuilds, sweepStaleBuilds, weightFileHash } from './compile-blip';
 import type { Quantization } from './graph-params';
 import type { BlipRetrievalSpec } from './retrieval-config';
 import { parseBlipRetrievalConfig } from './retrieval-config';
 import { buildRetrievalImageGraph, buildRetrievalTextGraph } from './retrieval-graphs';
 
-/** Bump when the graphs change meaning or layout: old cache entries are then rebuilt. */
-export const BLIP_RETRIEVAL_COMPILER_VERSION = 3;
+/**
+ * Bump when the graphs change meaning or layout, and with BLIP_COMPILER_VERSION (the key includes it): old cache
+ * entries are then rebuilt, and removed as outdated.
+ */
+export const BLIP_RETRIEVAL_COMPILER_VERSION = 4;
 
 export interface BlipRetrievalManifest {
   format: 'tandem-blip-retrieval';
@@ -81,6 +84,7 @@ export async function compileBlipRetrieval(modelDir: string, cacheDir: string, o
 
   // The `.tmp-blip-` prefix lets the captioner's sweep clear our leftovers too, and ours clear theirs.
   await sweepStaleBuilds(cacheDir);
+  await sweepOutdatedBuilds(cacheDir, 'tandem-blip-retrieval', BLIP_RETRIEVAL_COMPILER_VERSION);
   const tmp = join(cacheDir, `.tmp-blip-retrieval-${sourceKey.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { recursive: true });
   try {

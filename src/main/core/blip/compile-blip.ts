@@ -95,6 +95,31 @@ export async function sweepStaleBuilds(cacheDir: string): Promise<void> {
   }
 }
 
+/**
+ * Removes finished builds made by an older compiler (manifest `format` with a `compilerVersion` below `version`):
+ * this app never reads them again, and each is as large as its model. Newer builds (a downgrade) are left alone.
+ */
+export async function sweepOutdatedBuilds(cacheDir: string, format: string, version: number): Promise<void> {
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    if (!name.startsWith('blip-')) continue;
+    const dir = join(cacheDir, name);
+    const manifest = join(dir, 'manifest.json');
+    const st = await stat(manifest).catch(() => undefined);
+    if (!st?.isFile() || st.size > MAX_MANIFEST_BYTES) continue;
+    let m: unknown;
+    try {
+      m = JSON.parse(await readFile(manifest, 'utf8'));
+    } catch {
+      continue;
+    }
+    const { format: f, compilerVersion: v } = (m ?? {}) as { format?: unknown; compilerVersion?: unknown };
+    if (f === format && typeof v === 'number' && v < version) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A manifest is a few KB; anything far larger under that name is not one of ours. */
+const MAX_MANIFEST_BYTES = 1 << 20;
+
 export async function compileBlip(modelDir: string, cacheDir: string, options: CompileOptions = {}): Promise<CompiledBlip> {
   const progress = options.onProgress ?? (() => {});
   const quantization = options.quantization ?? 'none';
@@ -120,6 +145,7 @@ export async function compileBlip(modelDir: string, cacheDir: string, options: C
   if (cached) return { dir, manifest: cached, built: false };
 
   await sweepStaleBuilds(cacheDir);
+  await sweepOutdatedBuilds(cacheDir, 'tandem-blip', BLIP_COMPILER_VERSION);
   const tmp = join(cacheDir, `.tmp-blip-${sourceKey.slice(0, 12)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp, { recursive: true });
   try {
