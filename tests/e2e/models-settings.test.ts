@@ -203,7 +203,7 @@ describe.sequential('model manager and settings', () => {
     const precision = h.page.getByRole('combobox', { name: 'Caption precision' });
     expect(h.core.settings.get().captionPrecision).toBe('fp32');
     expect(await precision.inputValue()).toBe('fp32');
-    await h.page.getByText('int8: about 2.5× faster on CPUs, captions may differ slightly from the reference').waitFor();
+    await h.page.getByText('int8: about 2.2× faster on CPUs, captions may differ slightly from the reference').waitFor();
     await precision.selectOption('int8');
     await expect.poll(() => h.core.settings.get().captionPrecision).toBe('int8');
     await h.page.reload();

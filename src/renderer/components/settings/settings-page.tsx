@@ -172,7 +172,7 @@ export function SettingsPage({ settings, onSettings, roots, onAddFolder, onResca
               <option value="int8">int8 (faster)</option>
             </select>
             <p id={`${id}-precision-hint`} className="setting__hint">
-              int8: about 2.5× faster on CPUs, captions may differ slightly from the reference.
+              int8: about 2.2× faster on CPUs, captions may differ slightly from the reference.
             </p>
           </div>
           <NumberField label="Threads" hint="CPU threads for the models." value={settings.threads} min={1} max={64} onCommit={(v) => void onSettings({ threads: v })} />
