@@ -168,11 +168,11 @@ export function SettingsPage({ settings, onSettings, roots, onAddFolder, onResca
               aria-describedby={`${id}-precision-hint`}
               onChange={(e) => void onSettings({ captionPrecision: e.target.value === 'int8' ? 'int8' : 'fp32' })}
             >
-              <option value="fp32">fp32 (exact)</option>
-              <option value="int8">int8 (faster)</option>
+              <option value="fp32">Exact (fp32)</option>
+              <option value="int8">Fast (int8)</option>
             </select>
             <p id={`${id}-precision-hint`} className="setting__hint">
-              int8: about 2.2× faster on CPUs, captions may differ slightly from the reference.
+              Fast: about 2.2× faster on CPUs; its captions can differ from the reference in a few words.
             </p>
           </div>
           <NumberField label="Threads" hint="CPU threads for the models." value={settings.threads} min={1} max={64} onCommit={(v) => void onSettings({ threads: v })} />
