@@ -87,7 +87,7 @@ export interface EncoderStates {
  * each row of P sums to 1. q·bk is the same for every key of a row and head, so softmax cancels it exactly.
  * A decoder then needs no per-image keys and values (BLIP-base: 40 MiB per photo, 16 GFLOP to compute) at the
  * price of more work per step over the encoder states ([heads·s, De] × [De, s_enc] instead of [s, hd] × [hd,
- * s_enc] per head), which is cheaper for the short sequences BLIP generates (20 tokens: 12 GFLOP).
+ * s_enc] per head), which is cheaper for the short sequences BLIP generates (20 tokens: about 5.5 GFLOP).
  * The products are laid out so the encoder states are only ever the streamed operand of a MatMul (onnxruntime
  * packs the second operand: packing 1.8 MiB of states per row and layer at every step was slower than the
  * keys/values it replaces). The key weights carry 1/√hd, exact when √hd is a power of two (every BLIP: hd 64).
