@@ -302,7 +302,7 @@ export const AppSettings = z.object({
   threads: z.number().int().min(1).max(64),
   batchSize: z.number().int().min(1).max(64),
   caption: CaptionSettingsSchema,
-  /** BLIP precision: 'fp32' is token-exact to the Hugging Face reference; 'int8' is about 2.5× faster on CPUs. */
+  /** BLIP precision: 'fp32' is token-exact to the Hugging Face reference; 'int8' is about 2.1× faster on CPUs. */
   captionPrecision: z.enum(['fp32', 'int8']).default('fp32'),
   captionModel: PackName,
   vqaModel: PackName,

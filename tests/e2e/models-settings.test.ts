@@ -204,7 +204,7 @@ describe.sequential('model manager and settings', () => {
     expect(h.core.settings.get().captionPrecision).toBe('fp32');
     expect(await precision.inputValue()).toBe('fp32');
     expect(await precision.locator('option').allTextContents()).toEqual(['Exact (fp32)', 'Fast (int8)']);
-    await h.page.getByText('Fast: about 2.2× faster on CPUs; its captions can differ from the reference in a few words.').waitFor();
+    await h.page.getByText('Fast: about 2.1× faster on CPUs; its captions can differ from the reference in a few words.').waitFor();
     await precision.selectOption('int8');
     await expect.poll(() => h.core.settings.get().captionPrecision).toBe('int8');
     await h.page.reload();

@@ -16,7 +16,7 @@ export const generationOptions: Record<string, OptionSpec> = {
 
 /** Model precision, for `caption` and `index --caption` (not `ask`). */
 export const precisionOptions: Record<string, OptionSpec> = {
-  precision: { type: 'string', description: 'fp32 (default, exact to the reference) or int8 (about 2.2× faster on CPUs, captions may differ slightly)' },
+  precision: { type: 'string', description: 'fp32 (default, exact to the reference) or int8 (about 2.1× faster on CPUs, captions may differ slightly)' },
 };
 
 /** `--precision`; undefined when not given (the caller's default applies). */

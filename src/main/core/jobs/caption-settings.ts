@@ -28,7 +28,7 @@ export function captionSettingsKey(s: CaptionSettings): string {
 
 /**
  * Numeric precision of the caption model: 'fp32' (token-exact to the Hugging Face reference, the default) or
- * 'int8' (weights quantized per column; about 2.2× faster on CPUs, captions may differ slightly).
+ * 'int8' (weights quantized per column; about 2.1× faster on CPUs, captions may differ slightly).
  *
  * Precision is deliberately NOT part of `captionSettingsKey`: a caption made at the other precision is still a
  * BLIP caption of the same model and generation settings, so switching precision must not silently recaption

@@ -172,7 +172,7 @@ export function SettingsPage({ settings, onSettings, roots, onAddFolder, onResca
               <option value="int8">Fast (int8)</option>
             </select>
             <p id={`${id}-precision-hint`} className="setting__hint">
-              Fast: about 2.2× faster on CPUs; its captions can differ from the reference in a few words.
+              Fast: about 2.1× faster on CPUs; its captions can differ from the reference in a few words.
             </p>
           </div>
           <NumberField label="Threads" hint="CPU threads for the models." value={settings.threads} min={1} max={64} onCommit={(v) => void onSettings({ threads: v })} />
