@@ -204,6 +204,8 @@ describe.sequential('model manager and settings', () => {
     expect(h.core.settings.get().captionPrecision).toBe('fp32');
     expect(await precision.inputValue()).toBe('fp32');
     expect(await precision.locator('option').allTextContents()).toEqual(['Exact (fp32)', 'Fast (int8)']);
+    // Eight photos per batch by default: the measured fastest (see DEFAULT_CAPTION_BATCH_SIZE).
+    expect(await h.page.getByRole('spinbutton', { name: 'Batch size' }).inputValue()).toBe('8');
     await h.page.getByText('Fast: about 2.1× faster on CPUs; its captions can differ from the reference in a few words.').waitFor();
     await precision.selectOption('int8');
     await expect.poll(() => h.core.settings.get().captionPrecision).toBe('int8');

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { openCore, type Core } from '../../core/core';
 import { InvalidInputError } from '../../core/errors';
-import { captionRecord, captionSettingsKey } from '../../core/jobs/caption-settings';
+import { captionRecord, captionSettingsKey, DEFAULT_CAPTION_BATCH_SIZE } from '../../core/jobs/caption-settings';
 import type { CaptionScope } from '../../core/jobs/caption-service';
 import type { CliCommand, CliContext, OptionValues } from '../command';
 import { line, printJson } from '../output';
@@ -89,7 +89,7 @@ async function captionPhotos(ctx: CliContext, core: Core, args: string[], values
   });
   const client = core.captioning.ensureClient();
   await client.load({ model: ref.name, modelDir: ref.dir, cacheDir: core.paths.modelCacheDir, threads: runOptions(values).threads ?? 2, precision });
-  const { batchSize = 8 } = runOptions(values);
+  const { batchSize = DEFAULT_CAPTION_BATCH_SIZE } = runOptions(values);
   const out: { photoId: number | null; path: string; caption: string | null; error: string | null; model: string; precision: string }[] = [];
   for (let i = 0; i < items.length; i += batchSize) {
     const reply = await client.caption({ items: items.slice(i, i + batchSize), settings });

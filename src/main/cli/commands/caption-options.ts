@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../core/errors';
-import { CAPTION_PRECISIONS, isCaptionPrecision, type CaptionPrecision, type CaptionSettings } from '../../core/jobs/caption-settings';
+import { CAPTION_PRECISIONS, DEFAULT_CAPTION_BATCH_SIZE, isCaptionPrecision, type CaptionPrecision, type CaptionSettings } from '../../core/jobs/caption-settings';
 import type { OptionSpec, OptionValues } from '../command';
 
 /** Generation and model options shared by `caption`, `index --caption` and `ask`. */
@@ -28,7 +28,7 @@ export function precisionFromOptions(values: OptionValues): CaptionPrecision | u
 }
 
 export const batchOptions: Record<string, OptionSpec> = {
-  'batch-size': { type: 'string', description: 'photos per inference batch (default 4)' },
+  'batch-size': { type: 'string', description: `photos per inference batch (default ${DEFAULT_CAPTION_BATCH_SIZE})` },
   regenerate: { type: 'boolean', description: 'caption again photos already captioned by this model and settings' },
 };
 

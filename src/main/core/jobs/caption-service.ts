@@ -9,7 +9,7 @@ import { filterClauses } from '../search/search-service';
 import type { Db } from '../store/database';
 import { CaptionRunner, type CaptionProgress } from './caption-runner';
 import { failedProgress } from './run-control';
-import { captionSettingsKey, DEFAULT_CAPTION_SETTINGS, type CaptionPrecision, type CaptionSettings } from './caption-settings';
+import { captionSettingsKey, DEFAULT_CAPTION_BATCH_SIZE, DEFAULT_CAPTION_SETTINGS, type CaptionPrecision, type CaptionSettings } from './caption-settings';
 import { JobStore } from './job-store';
 import { physicalCores } from '../system/physical-cores';
 
@@ -128,7 +128,7 @@ export class CaptionService {
         cacheDir: this.deps.modelCacheDir,
         settings: this.settings(opts.settings),
         precision,
-        batchSize: Math.max(1, opts.batchSize ?? 4),
+        batchSize: Math.max(1, opts.batchSize ?? DEFAULT_CAPTION_BATCH_SIZE),
         threads: Math.max(1, opts.threads ?? defaultThreads()),
         ...(expected ? { expectedPhotosPerSec: expected } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -15,6 +15,13 @@ export const DEFAULT_CAPTION_SETTINGS: CaptionSettings = {
   prompt: null,
 };
 
+/**
+ * Photos per captioning batch unless the user sets another. Decoding reads the model's weights once per step for
+ * the whole batch, so 8 ran 8% faster end to end than 4 (fp32, 12 MP JPEGs: 0.99 vs 0.92 photos/s) for 9 MiB more
+ * at the peak; since the decoder no longer keeps 40 MiB of cross keys/values per photo, a photo costs a few MB.
+ */
+export const DEFAULT_CAPTION_BATCH_SIZE = 8;
+
 /** Canonical JSON (fixed key order) used as the jobs' settings_key and stored with each caption. */
 export function captionSettingsKey(s: CaptionSettings): string {
   return JSON.stringify({

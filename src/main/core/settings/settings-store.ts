@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { AppSettings } from '../../../shared/api';
-import { DEFAULT_CAPTION_SETTINGS } from '../jobs/caption-settings';
+import { DEFAULT_CAPTION_BATCH_SIZE, DEFAULT_CAPTION_SETTINGS } from '../jobs/caption-settings';
 import type { Db } from '../store/database';
 
 export const DEFAULT_SETTINGS: AppSettings = {
   threads: Math.max(1, Math.min(8, availableParallelism())),
-  batchSize: 4,
+  batchSize: DEFAULT_CAPTION_BATCH_SIZE,
   caption: DEFAULT_CAPTION_SETTINGS,
   captionPrecision: 'fp32',
   captionModel: 'blip-base',
