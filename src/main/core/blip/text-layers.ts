@@ -104,7 +104,8 @@ export function crossAttentionOverStatesBlock(ctx: TextGraphContext, layer: numb
   const keyHeads = g.initializer(`${lp}.self.key.heads`, { type: 'float32', data: w.float(`${lp}.self.key.weight`, [D, De]).map((v) => v * s), dims: [n, hd, De] });
   const valueOutIn = w.float(`${lp}.self.value.weight`, [D, De]);
   const valueHeads = new Float32Array(n * De * hd);
-  for (let h = 0; h < n; h++) for (let i = 0; i < hd; i++) for (let d = 0; d < De; d++) valueHeads[(h * De + d) * hd + i] = valueOutIn[(h * hd + i) * De + d] as number;
+  // Each head's [hd, De] row block of torch's value weight, transposed: [heads, De, hd].
+  for (let h = 0; h < n; h++) transposeMatrix(valueOutIn.subarray(h * hd * De, (h + 1) * hd * De), hd, De, valueHeads.subarray(h * De * hd, (h + 1) * De * hd));
   const valueHeadsName = g.initializer(`${lp}.self.value.heads`, { type: 'float32', data: valueHeads, dims: [n, De, hd] });
   const valueBias = g.initializer(`${lp}.self.value.heads_bias`, { type: 'float32', data: w.float(`${lp}.self.value.bias`, [D]), dims: [n, 1, hd] });
 
